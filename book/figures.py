@@ -1,0 +1,145 @@
+"""The course's figures, drawn by the build with matplotlib.
+
+Each figure computes the numbers it shows (with numpy, independently of the exercises), so a
+figure cannot disagree with the text's arithmetic.
+"""
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.patches import Rectangle
+
+WINDOW = "#4c72b0"      # the cells the current window covers, and its result
+PADDING = "#dddddd"     # zero padding
+CELL = "white"
+
+
+def correlate(X, K, padding=(0, 0), strides=(1, 1)):
+    """Plain numpy 2-D cross-correlation, for the figures only."""
+    X = np.pad(X, ((padding[0], padding[0]), (padding[1], padding[1])))
+    kh, kw = K.shape
+    rows = range(0, X.shape[0] - kh + 1, strides[0])
+    cols = range(0, X.shape[1] - kw + 1, strides[1])
+    return np.array([[(X[i:i + kh, j:j + kw] * K).sum() for j in cols] for i in rows])
+
+
+def _grid(ax, values, x0, y0, title=None, window=None, pad=0, fmt="{:g}"):
+    """Draw a matrix with its top-left corner at (x0, y0); shade ``window`` = (row, col, h, w)."""
+    h, w = values.shape
+    for i in range(h):
+        for j in range(w):
+            is_pad = pad and (i < pad or j < pad or i >= h - pad or j >= w - pad)
+            face = PADDING if is_pad else CELL
+            ax.add_patch(Rectangle((x0 + j, y0 - i - 1), 1, 1, facecolor=face, edgecolor="black", lw=1))
+            ax.text(x0 + j + 0.5, y0 - i - 0.5, fmt.format(values[i, j]), ha="center", va="center", fontsize=11)
+    if window is not None:
+        r, c, wh, ww = window
+        ax.add_patch(Rectangle((x0 + c, y0 - r - wh), ww, wh, facecolor=WINDOW, alpha=0.35,
+                               edgecolor=WINDOW, lw=2.5))
+    if title:
+        ax.text(x0 + w / 2, y0 + 0.4, title, ha="center", va="bottom", fontsize=11)
+    return x0 + w
+
+
+def _symbol(ax, x, y, text):
+    ax.text(x, y, text, ha="center", va="center", fontsize=18)
+
+
+def _canvas(width, height):
+    fig, ax = plt.subplots(figsize=(width, height))
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return fig, ax
+
+
+def _finish(fig, ax, xmax, ymin, ymax):
+    ax.set_xlim(-0.3, xmax + 0.3)
+    ax.set_ylim(ymin - 0.3, ymax + 1.2)
+    fig.tight_layout()
+    return fig
+
+
+def operation(X, K, title_x="Input", title_k="Kernel", padding=(0, 0), strides=(1, 1), window=(0, 0), op="⋆"):
+    """Input ⋆ kernel = output, with the first window and its result shaded."""
+    Y = correlate(X, K, padding, strides)
+    Xp = np.pad(X, ((padding[0], padding[0]), (padding[1], padding[1])))
+    kh, kw = K.shape
+    r, c = window
+    fig, ax = _canvas(1.0 + 0.55 * (Xp.shape[1] + K.shape[1] + Y.shape[1] + 4), 0.6 * max(Xp.shape[0], 3) + 1)
+    top = Xp.shape[0]
+    x = _grid(ax, Xp, 0, top, title_x, window=(r * strides[0], c * strides[1], kh, kw), pad=max(padding))
+    _symbol(ax, x + 1, top / 2, op)
+    x = _grid(ax, K, x + 2, top / 2 + kh / 2, title_k)
+    _symbol(ax, x + 1, top / 2, "=")
+    x = _grid(ax, Y, x + 2, top / 2 + Y.shape[0] / 2, "Output", window=(r, c, 1, 1))
+    return _finish(fig, ax, x, 0, top)
+
+
+def correlation_window():
+    """Chapter 1: the window that gives 19 = 0×0 + 1×1 + 3×2 + 4×3."""
+    return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]))
+
+
+def padding_figure():
+    """Chapter 4: a 3×3 input padded with one zero on every side, so the 2×2 kernel gives 4×4."""
+    return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1))
+
+
+def stride_figure():
+    """Chapter 4: padding 1 and strides (3, 2): the windows jump by 3 rows and 2 columns."""
+    return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
+                     strides=(3, 2), window=(1, 1))
+
+
+def edge_figure():
+    """Chapter 2: the image with a dark band and the edges that the kernel [[1, -1]] finds."""
+    X = np.ones((6, 8))
+    X[:, 2:6] = 0
+    Y = correlate(X, np.array([[1, -1]]))
+    fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
+    for ax, image, title in zip(axes, (X, Y), ("Image X (6×8)", "Y = corr2d(X, [[1, -1]]) (6×7)")):
+        ax.imshow(image, cmap="gray" if image is X else "coolwarm", vmin=-1, vmax=1)
+        ax.set_title(title, fontsize=11)
+        ax.set_xticks(range(image.shape[1]))
+        ax.set_yticks(range(image.shape[0]))
+    fig.tight_layout()
+    return fig
+
+
+def channels_figure():
+    """Chapter 5: two input channels, each correlated with its own kernel, summed: 56 = 19 + 37."""
+    X = np.stack([np.arange(9).reshape(3, 3), np.arange(1, 10).reshape(3, 3)])
+    K = np.stack([np.array([[0, 1], [2, 3]]), np.array([[1, 2], [3, 4]])])
+    Y = sum(correlate(x, k) for x, k in zip(X, K))
+    fig, ax = _canvas(8.5, 4.2)
+    for channel, top in ((1, 7.2), (0, 3.2)):
+        x = _grid(ax, X[channel], 0, top, f"Input channel {channel}", window=(0, 0, 2, 2))
+        _symbol(ax, x + 1, top - 1.5, "⋆")
+        _grid(ax, K[channel], x + 2, top - 0.5, f"Kernel channel {channel}")
+    _symbol(ax, 9.2, 3.6, "=")
+    x = _grid(ax, Y, 10.2, 4.6, "Sum over channels", window=(0, 0, 1, 1))
+    return _finish(fig, ax, x, 0, 7.2)
+
+
+def conv_1x1_figure():
+    """Chapter 6: a 1×1 kernel mixes the 3 input channels of each pixel into 2 output channels."""
+    fig, ax = _canvas(8.5, 3.4)
+    colors = ["#c44e52", "#55a868", "#4c72b0"]
+    for c in range(3):  # three stacked input channels, 3×3 each
+        for i in range(3):
+            for j in range(3):
+                ax.add_patch(Rectangle((j + 0.35 * c, 3.2 - i - 0.35 * c), 1, 1, facecolor=colors[c],
+                                       alpha=0.25, edgecolor="black"))
+    ax.add_patch(Rectangle((0.7, 2.5), 1, 1, fill=False, edgecolor="black", lw=3))
+    ax.text(1.9, 4.8, "Input: 3 channels × 3 × 3", ha="center", fontsize=11)
+    _symbol(ax, 5.0, 2.2, "⋆")
+    for o in range(2):  # two output kernels of shape 3×1×1
+        for c in range(3):
+            ax.add_patch(Rectangle((6 + 1.3 * o, 3.2 - c), 1, 1, facecolor=colors[c], alpha=0.45, edgecolor="black"))
+    ax.text(7.2, 4.8, "Kernel: 2 × 3 × 1 × 1", ha="center", fontsize=11)
+    _symbol(ax, 9.6, 2.2, "=")
+    for o in range(2):
+        for i in range(3):
+            for j in range(3):
+                ax.add_patch(Rectangle((10.5 + j + 0.35 * o, 3.2 - i - 0.35 * o), 1, 1, facecolor="#8172b2",
+                                       alpha=0.3, edgecolor="black"))
+    ax.text(12.1, 4.8, "Output: 2 channels × 3 × 3", ha="center", fontsize=11)
+    return _finish(fig, ax, 14.2, -0.5, 4.2)

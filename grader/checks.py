@@ -1,0 +1,579 @@
+"""The graded checks: for each exercise, what is tested, on which inputs, against what.
+
+A check has three parts, so that the student's code and the grading decision can live in
+different processes:
+
+* ``cases(rng)`` (trusted): the inputs, as plain numpy data. Random per submission but
+  reproducible from its seed; the cases that only special shapes catch are always included.
+* ``run(answer, case)`` (the student's side): calls the student's function or class on one
+  case and returns plain data only (numpy float64 arrays, ints, floats).
+* ``judge(result, case)`` (trusted): computes the reference and returns ``None`` when the
+  result is right, or one sentence saying what is wrong.
+
+The ids (``"corr2d.values"``) are what the test cells of the notebooks name.
+"""
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional
+
+import numpy as np
+
+from . import compare
+from .compare import AnswerError, compare_shape, compare_values, plain_array, plain_float, plain_int_pair
+
+
+@dataclass(frozen=True)
+class Case:
+    text: str                      # how feedback names the input: shapes, never values
+    inputs: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Check:
+    id: str
+    exercise: str                  # the name the student defines, e.g. "corr2d"
+    summary: str                   # what the graded cell checks, in plain words
+    cases: Callable[[np.random.Generator], List[Case]]
+    run: Callable[[Any, Case], Any]
+    judge: Callable[[Any, Case], Optional[str]]
+    # Other exercises the answer may call; during the check they are the reference's, so a
+    # mistake in one exercise costs points on that exercise only.
+    isolate: tuple = ()
+
+
+def case_seed(student_id, assignment_id, check_id):
+    """The seed of a check's random cases: the same submission always gets the same inputs."""
+    digest = hashlib.sha256(f"{student_id}\0{assignment_id}\0{check_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "little")
+
+
+def make_cases(check, student_id, assignment_id):
+    return check.cases(np.random.default_rng(case_seed(student_id, assignment_id, check.id)))
+
+
+# ---------------------------------------------------------------- inputs
+
+def _values(rng, shape, dtype="float32"):
+    return rng.uniform(-1, 1, size=shape).astype(dtype)
+
+
+def _nd(array):
+    from mxnet import nd
+    return nd.array(array, dtype=array.dtype)
+
+
+def _ref():
+    from . import reference  # MXNet is imported only where a reference is computed
+    return reference
+
+
+def _shape_text(shape):
+    return compare.shape_text(shape)
+
+
+def _xk_case(X, K, extra=""):
+    text = f"X of shape {_shape_text(X.shape)} and K of shape {_shape_text(K.shape)}"
+    if X.dtype == np.float64:
+        text += " (float64)"
+    return Case(text + extra, {"X": X, "K": K})
+
+
+def _random_2d_shapes(rng, count, max_side=9):
+    """(input, kernel) shape pairs, at least one side of each differing from the other."""
+    pairs = []
+    while len(pairs) < count:
+        h, w = (int(n) for n in rng.integers(1, max_side + 1, size=2))
+        kh, kw = int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))
+        if h != w and kh != kw:
+            pairs.append(((h, w), (kh, kw)))
+    return pairs
+
+
+# ---------------------------------------------------------------- chapter 1: corr2d
+
+def _call_xk(answer, case):
+    return plain_array(answer(_nd(case.inputs["X"]), _nd(case.inputs["K"])), "your output")
+
+
+def _reference_output(reference_name, case):
+    """The reference's output for a case, computed in float64 from the case's inputs."""
+    inputs = {k: _nd(v.astype("float64")) if isinstance(v, np.ndarray) else v for k, v in case.inputs.items()}
+    return getattr(_ref(), reference_name)(**inputs).asnumpy()
+
+
+def _judge_with(reference_name):
+    def judge(result, case):
+        return compare_values(_checked_array(result), _reference_output(reference_name, case), case.text)
+    return judge
+
+
+def _judge_shape_with(reference_name):
+    def judge(result, case):
+        return compare_shape(_checked_array(result), _reference_output(reference_name, case).shape, case.text)
+    return judge
+
+
+def _checked_array(result):
+    """Results cross from the student's side: accept only a real float64 numpy array."""
+    if type(result) is not np.ndarray or result.dtype != np.float64:
+        raise AnswerError("the answer did not come back as an array of numbers")
+    return result
+
+
+def _corr2d_example(rng):
+    X = np.arange(9, dtype="float32").reshape(3, 3)
+    K = np.array([[0, 1], [2, 3]], dtype="float32")
+    return [Case("the example of the notes, X = [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and "
+                 "K = [[0, 1], [2, 3]] (expected [[19, 25], [37, 43]])", {"X": X, "K": K})]
+
+
+def _corr2d_shape_cases(rng):
+    fixed = [((4, 6), (4, 6)), ((7, 2), (3, 1)), ((5, 8), (1, 1)), ((6, 6), (2, 3))]
+    return [_xk_case(_values(rng, x), _values(rng, k)) for x, k in fixed + _random_2d_shapes(rng, 4)]
+
+
+def _corr2d_value_cases(rng):
+    fixed = [((5, 7), (2, 3)), ((7, 5), (3, 2)), ((6, 5), (3, 3))]  # non-square both ways, square K
+    cases = [_xk_case(_values(rng, x), _values(rng, k)) for x, k in fixed]
+    for i, (x, k) in enumerate(_random_2d_shapes(rng, 4)):
+        dtype = "float64" if i % 2 else "float32"
+        cases.append(_xk_case(_values(rng, x, dtype), _values(rng, k, dtype)))
+    return cases
+
+
+def _corr2d_edge_cases(rng):
+    pairs = [((5, 3), (5, 3)),   # kernel as large as the input: a 1-pixel output
+             ((1, 8), (1, 3)),   # a single row
+             ((6, 1), (2, 1)),   # a single column
+             ((4, 5), (1, 1)),   # a 1×1 kernel
+             ((1, 1), (1, 1))]
+    cases = [_xk_case(_values(rng, x), _values(rng, k)) for x, k in pairs]
+    cases.append(_xk_case(_values(rng, (3, 4), "float64"), _values(rng, (3, 4), "float64")))
+    return cases
+
+
+# ---------------------------------------------------------------- chapter 2: Conv2D
+
+def _conv2d_case(rng, x_shape, k_shape, text_extra=""):
+    X = _values(rng, x_shape)
+    return Case(f"X of shape {_shape_text(x_shape)} and kernel_size {_shape_text(k_shape)}{text_extra}",
+                {"X": X, "weight": _values(rng, k_shape), "bias": _values(rng, (1,))})
+
+
+def _run_conv2d_parameters(Conv2D, case):
+    from mxnet import nd
+    layer = Conv2D(case.inputs["kernel_size"])
+    layer.initialize()
+    shapes = []
+    for name in ("weight", "bias"):
+        param = getattr(layer, name, None)
+        if param is None or not hasattr(param, "data"):
+            raise AnswerError(f"your Conv2D has no parameter named {name}")
+        shapes.append(np.array(param.data().shape, dtype=np.float64))
+    return shapes
+
+
+def _judge_conv2d_parameters(result, case):
+    weight_shape, bias_shape = (tuple(int(n) for n in _checked_array(a)) for a in result)
+    text = f"Conv2D(kernel_size={_shape_text(case.inputs['kernel_size'])})"
+    if weight_shape != tuple(case.inputs["kernel_size"]):
+        return f"for {text} your weight has shape {_shape_text(weight_shape)}; expected {_shape_text(case.inputs['kernel_size'])}"
+    if bias_shape != (1,):
+        return f"for {text} your bias has shape {_shape_text(bias_shape)}; expected (1,)"
+    return None
+
+
+def _run_conv2d_forward(Conv2D, case):
+    weight, bias = case.inputs["weight"], case.inputs["bias"]
+    layer = Conv2D(weight.shape)
+    layer.initialize()
+    for name, value in (("weight", weight), ("bias", bias)):
+        param = getattr(layer, name, None)
+        if param is None or not hasattr(param, "set_data"):
+            raise AnswerError(f"your Conv2D has no parameter named {name}")
+        if tuple(param.shape) != value.shape:
+            raise AnswerError(f"your {name} has shape {_shape_text(param.shape)}; expected {_shape_text(value.shape)}")
+        param.set_data(_nd(value))
+    return plain_array(layer(_nd(case.inputs["X"])), "your output")
+
+
+def _judge_conv2d_forward(result, case):
+    ref = _ref()
+    expected = ref.conv2d_forward(*(_nd(case.inputs[k].astype("float64")) for k in ("X", "weight", "bias")))
+    return compare_values(_checked_array(result), expected.asnumpy(), case.text)
+
+
+def _edge_image():
+    X = np.ones((6, 8), dtype="float32")
+    X[:, 2:6] = 0
+    return X
+
+
+def _conv2d_example(rng):
+    return [Case("the edge image of the notes (6×8, ones with columns 2 to 5 zero), "
+                 "weight [[1, -1]] and bias [0] (expected 1 and -1 at the edges)",
+                 {"X": _edge_image(), "weight": np.array([[1, -1]], dtype="float32"),
+                  "bias": np.zeros(1, dtype="float32")})]
+
+
+def _conv2d_parameter_cases(rng):
+    sizes = [(1, 2), (3, 2), (2, 5), tuple(int(n) for n in rng.integers(1, 6, size=2))]
+    return [Case(f"kernel_size {_shape_text(s)}", {"kernel_size": s}) for s in sizes]
+
+
+def _conv2d_forward_cases(rng):
+    cases = [_conv2d_case(rng, (5, 7), (2, 3)), _conv2d_case(rng, (7, 5), (3, 2)), _conv2d_case(rng, (6, 6), (3, 3))]
+    cases += [_conv2d_case(rng, x, k) for x, k in _random_2d_shapes(rng, 3)]
+    return cases
+
+
+def _conv2d_edge_cases(rng):
+    cases = [_conv2d_case(rng, (4, 6), (4, 6), " (kernel as large as the input)"),
+             _conv2d_case(rng, (3, 5), (1, 1), " (a 1×1 kernel)")]
+    bias_only = _conv2d_case(rng, (4, 5), (2, 2), " with a zero weight and bias 3")
+    bias_only.inputs["weight"][:] = 0
+    bias_only.inputs["bias"][:] = 3
+    return cases + [bias_only]
+
+
+# ---------------------------------------------------------------- chapter 3: train_kernel
+
+# Gradient descent on a least-squares problem is stable for lr < 2 / (largest eigenvalue of the
+# Hessian) and fastest near 1 / that eigenvalue, so each case picks its lr from its own data.
+def _hessian_lr(X, kernel_size):
+    kh, kw = kernel_size
+    h, w = X.shape
+    patches = np.array([X[i:i + kh, j:j + kw].ravel()
+                        for i in range(h - kh + 1) for j in range(w - kw + 1)], dtype=np.float64)
+    largest = np.linalg.eigvalsh(2 * patches.T @ patches)[-1]
+    return float(1.0 / largest)
+
+
+def _training_case(rng, x_shape, kernel_size, num_epochs):
+    X = rng.standard_normal(x_shape).astype("float32")
+    K_true = rng.standard_normal(kernel_size).astype("float32")
+    Y = _ref().corr2d(_nd(X), _nd(K_true)).asnumpy()
+    return Case(f"X of shape {_shape_text(x_shape)}, kernel_size {_shape_text(kernel_size)}, "
+                f"num_epochs={num_epochs}",
+                {"X": X, "Y": Y, "K_true": K_true, "kernel_size": kernel_size,
+                 "num_epochs": num_epochs, "lr": _hessian_lr(X, kernel_size)})
+
+
+def _run_train_kernel(train_kernel, case):
+    i = case.inputs
+    kwargs = {} if i.get("defaults") else {"num_epochs": i["num_epochs"], "lr": i["lr"]}
+    answer = train_kernel(_nd(i["X"]), _nd(i["Y"]), i["kernel_size"], **kwargs)
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        raise AnswerError(f"your train_kernel returned {compare._kind(answer)}; expected a tuple (K, losses)")
+    K, losses = answer
+    if not isinstance(losses, (list, tuple)):
+        raise AnswerError(f"your losses is {compare._kind(losses)}; expected a list of floats")
+    return [plain_array(K, "your K"),
+            np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)], dtype=np.float64)]
+
+
+def _judge_training(result, case, need_recovery):
+    K, losses = (_checked_array(a) for a in result)
+    i = case.inputs
+    problem = compare_shape(K, i["kernel_size"], case.text, "K")
+    if problem:
+        return problem
+    if len(losses) != i["num_epochs"]:
+        return f"for {case.text} your losses has {len(losses)} entries; expected one per epoch, {i['num_epochs']}"
+    if not np.all(np.isfinite(losses)) or not np.all(np.isfinite(K)):
+        return f"for {case.text} your losses or K contain NaN or infinity"
+    for n in range(1, len(losses)):
+        if losses[n] > losses[n - 1] * (1 + 1e-4) + 1e-6:
+            return (f"for {case.text} your loss rose from epoch {n} to epoch {n + 1} "
+                    f"({losses[n - 1]:.6g} to {losses[n]:.6g}); gradient descent must make it fall")
+    if len(losses) >= 4 and not losses[-1] < 0.5 * losses[0]:
+        return (f"for {case.text} your loss hardly fell ({losses[0]:.6g} to {losses[-1]:.6g}); "
+                f"is the kernel updated in each epoch?")
+    final_loss = _ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K.astype("float32")))
+    if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
+        return (f"for {case.text} your last loss is {losses[-1]:.6g}, yet the summed squared error of "
+                f"the K you return is {final_loss:.6g}; each loss must be the sum over all outputs")
+    if need_recovery:
+        tolerance = i.get("tolerance", 1e-2)
+        error = np.abs(K - i["K_true"])
+        if error.max() > tolerance:
+            position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
+            return (f"for {case.text} your K is {K[position]:.6g} at position {_shape_text(position)}, "
+                    f"expected {i['K_true'][position]:.6g} (within {tolerance:g}); the kernel was not learned")
+    return None
+
+
+def _train_kernel_example(rng):
+    X = _edge_image()
+    Y = _ref().corr2d(_nd(X), _nd(np.array([[1, -1]], dtype="float32"))).asnumpy()
+    return [Case("the edge data of the notes with kernel_size (1, 2) and the default num_epochs and lr "
+                 "(expected a K near [[1, -1]])",
+                 {"X": X, "Y": Y, "K_true": np.array([[1, -1]], dtype="float32"), "kernel_size": (1, 2),
+                  "num_epochs": 10, "defaults": True, "tolerance": 0.2})]
+
+
+def _train_kernel_loss_cases(rng):
+    return [_training_case(rng, (8, 9), (2, 2), 1), _training_case(rng, (9, 8), (1, 3), 4),
+            _training_case(rng, (10, 11), (3, 2), 17)]
+
+
+def _train_kernel_recovery_cases(rng):
+    sizes = [(2, 3), (3, 1), tuple(int(n) for n in rng.integers(1, 4, size=2))]
+    return [_training_case(rng, tuple(int(n) for n in rng.integers(9, 13, size=2)), s, 60) for s in sizes]
+
+
+# ---------------------------------------------------------------- chapter 4: padding and stride
+
+def _shape_case(input_shape, kernel_size, padding, strides):
+    return Case(f"input_shape={_shape_text(input_shape)}, kernel_size={kernel_size}, "
+                f"padding={padding}, strides={strides}",
+                {"input_shape": input_shape, "kernel_size": kernel_size, "padding": padding, "strides": strides})
+
+
+_NOTES_SETTINGS = [(3, 1, 1), ((5, 3), (2, 1), 1), (3, 1, 2), ((3, 5), (0, 1), (3, 5))]
+
+
+def _output_shape_example(rng):
+    return [_shape_case((8, 8), k, p, s) for k, p, s in _NOTES_SETTINGS]
+
+
+def _random_geometry(rng):
+    """kernel, padding and strides as pairs, often different per axis, padding and strides
+    sometimes larger than the kernel; and an input large enough for one window at least."""
+    kernel = tuple(int(n) for n in rng.integers(1, 6, size=2))
+    padding = tuple(int(n) for n in rng.integers(0, 5, size=2))
+    strides = tuple(int(n) for n in rng.integers(1, 7, size=2))
+    shape = tuple(int(max(1, k - 2 * p + rng.integers(0, 9))) for k, p in zip(kernel, padding))
+    return shape, kernel, padding, strides
+
+
+def _as_given(pair, rng):
+    """Half the time an equal pair is given as one int, as Gluon allows."""
+    return pair[0] if pair[0] == pair[1] and rng.random() < 0.5 else pair
+
+
+def _output_shape_cases(rng):
+    fixed = [((9, 7), (2, 3), (0, 2), (3, 1)),     # pairs that differ on each axis
+             ((5, 6), (3, 3), (4, 4), (1, 1)),     # padding larger than the kernel
+             ((6, 11), (2, 2), (0, 0), (6, 11)),   # strides equal to the input size
+             ((10, 10), (2, 2), (1, 1), (5, 5)),   # strides larger than the kernel
+             ((7, 9), (3, 4), (1, 0), (2, 3))]     # floor, not ceil, on both axes
+    cases = [_shape_case(*c) for c in fixed]
+    for _ in range(6):
+        shape, kernel, padding, strides = _random_geometry(rng)
+        cases.append(_shape_case(shape, _as_given(kernel, rng), _as_given(padding, rng), _as_given(strides, rng)))
+    return cases
+
+
+def _run_output_shape(conv2d_output_shape, case):
+    i = case.inputs
+    answer = conv2d_output_shape(i["input_shape"], i["kernel_size"], padding=i["padding"], strides=i["strides"])
+    return np.array(plain_int_pair(answer, "your answer"), dtype=np.float64)
+
+
+def _judge_output_shape(result, case):
+    answer = tuple(int(n) for n in _checked_array(result))
+    i = case.inputs
+    expected = _ref().conv2d_output_shape(i["input_shape"], i["kernel_size"], i["padding"], i["strides"])
+    if answer != expected:
+        return f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}"
+    return None
+
+
+def _pad_stride_case(rng, shape, kernel, padding, strides, dtype="float32"):
+    case = _xk_case(_values(rng, shape, dtype), _values(rng, kernel, dtype),
+                    f", padding={padding}, strides={strides}")
+    case.inputs.update(padding=padding, strides=strides)
+    return case
+
+
+def _pad_stride_example(rng):
+    X = (np.arange(64, dtype="float32").reshape(8, 8) / 64)
+    cases = []
+    for kernel, padding, strides in _NOTES_SETTINGS:
+        kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+        K = np.arange(1, kernel[0] * kernel[1] + 1, dtype="float32").reshape(kernel) / 10
+        case = _xk_case(X, K, f", padding={padding}, strides={strides} (a setting of the notes)")
+        case.inputs.update(padding=padding, strides=strides)
+        cases.append(case)
+    return cases
+
+
+def _pad_stride_cases(rng, count):
+    cases = []
+    for n in range(count):
+        shape, kernel, padding, strides = _random_geometry(rng)
+        cases.append(_pad_stride_case(rng, shape, kernel, _as_given(padding, rng), _as_given(strides, rng),
+                                      "float64" if n % 3 == 2 else "float32"))
+    return cases
+
+
+def _pad_stride_shape_cases(rng):
+    return [_pad_stride_case(rng, (9, 7), (2, 3), (0, 2), (3, 1))] + _pad_stride_cases(rng, 6)
+
+
+def _pad_stride_value_cases(rng):
+    return [_pad_stride_case(rng, (7, 9), (3, 4), (1, 0), (2, 3)),
+            _pad_stride_case(rng, (6, 5), (3, 3), 1, 2)] + _pad_stride_cases(rng, 6)
+
+
+def _pad_stride_edge_cases(rng):
+    return [_pad_stride_case(rng, (5, 6), (3, 3), 4, 1),            # padding larger than the kernel
+            _pad_stride_case(rng, (6, 11), (2, 2), 0, (6, 11)),     # strides equal to the input size
+            _pad_stride_case(rng, (10, 10), (2, 2), 1, 5),          # strides larger than the kernel
+            _pad_stride_case(rng, (4, 3), (4, 3), (0, 2), 1),       # padding on one axis only
+            _pad_stride_case(rng, (3, 3), (1, 1), 0, 1, "float64")]
+
+
+def _run_pad_stride(corr2d_pad_stride, case):
+    i = case.inputs
+    return plain_array(corr2d_pad_stride(_nd(i["X"]), _nd(i["K"]), padding=i["padding"], strides=i["strides"]),
+                       "your output")
+
+
+# ---------------------------------------------------------------- chapter 5: channels
+
+def _channels_case(rng, c_o, c_i, shape, kernel, dtype="float32"):
+    X = _values(rng, (c_i,) + shape, dtype)
+    K = _values(rng, ((c_o,) if c_o else ()) + (c_i,) + kernel, dtype)
+    return _xk_case(X, K)
+
+
+def _notes_channels():
+    X = np.array([[[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1, 2, 3], [4, 5, 6], [7, 8, 9]]], dtype="float32")
+    K = np.array([[[0, 1], [2, 3]], [[1, 2], [3, 4]]], dtype="float32")
+    return X, K
+
+
+def _multi_in_example(rng):
+    X, K = _notes_channels()
+    return [Case("the two-channel example of the notes (expected [[56, 72], [104, 120]])", {"X": X, "K": K})]
+
+
+def _multi_in_cases(rng):
+    cases = [_channels_case(rng, None, 3, (5, 7), (2, 3)), _channels_case(rng, None, 2, (6, 4), (3, 3))]
+    for n in range(4):
+        (h, w), (kh, kw) = _random_2d_shapes(rng, 1)[0]
+        cases.append(_channels_case(rng, None, int(rng.integers(1, 5)), (h, w), (kh, kw),
+                                    "float64" if n % 2 else "float32"))
+    return cases
+
+
+def _multi_in_edge_cases(rng):
+    return [_channels_case(rng, None, 1, (4, 5), (2, 2)),           # one channel
+            _channels_case(rng, None, 4, (3, 5), (3, 5)),           # kernel as large as the input
+            _channels_case(rng, None, 5, (6, 2), (1, 1), "float64")]
+
+
+def _multi_in_out_example(rng):
+    X, K = _notes_channels()
+    return [Case("the example of the notes, K stacked from K, K + 1, K + 2 (expected shape (3, 2, 2), "
+                 "first channel [[56, 72], [104, 120]])", {"X": X, "K": np.stack([K, K + 1, K + 2])})]
+
+
+def _multi_in_out_cases(rng):
+    cases = [_channels_case(rng, 3, 3, (5, 6), (2, 2)),   # as many output as input channels
+             _channels_case(rng, 2, 4, (6, 5), (3, 2)), _channels_case(rng, 4, 2, (4, 7), (2, 3))]
+    for n in range(3):
+        (h, w), (kh, kw) = _random_2d_shapes(rng, 1)[0]
+        c_o, c_i = (int(c) for c in rng.integers(1, 5, size=2))
+        cases.append(_channels_case(rng, c_o, c_i, (h, w), (kh, kw), "float64" if n % 2 else "float32"))
+    return cases
+
+
+def _multi_in_out_edge_cases(rng):
+    return [_channels_case(rng, 1, 1, (4, 5), (2, 3)), _channels_case(rng, 5, 1, (3, 4), (3, 4)),
+            _channels_case(rng, 1, 4, (5, 3), (1, 1))]
+
+
+def _conv_1x1_example(rng):
+    example = np.random.default_rng(0)
+    X = example.uniform(0, 1, size=(3, 3, 3)).astype("float32")
+    K = example.uniform(0, 1, size=(2, 3, 1, 1)).astype("float32")
+    return [Case("the example of the notes, X of shape (3, 3, 3) and K of shape (2, 3, 1, 1)", {"X": X, "K": K})]
+
+
+def _conv_1x1_cases(rng):
+    cases = [_channels_case(rng, 3, 3, (4, 6), (1, 1)),   # as many output as input channels
+             _channels_case(rng, 2, 4, (5, 3), (1, 1)), _channels_case(rng, 5, 2, (3, 7), (1, 1), "float64")]
+    for _ in range(3):
+        c_o, c_i, h, w = (int(n) for n in rng.integers(1, 7, size=4))
+        cases.append(_channels_case(rng, c_o, c_i, (h, w), (1, 1)))
+    return cases
+
+
+def _conv_1x1_edge_cases(rng):
+    return [_channels_case(rng, 2, 3, (1, 6), (1, 1)), _channels_case(rng, 3, 2, (5, 1), (1, 1)),
+            _channels_case(rng, 1, 1, (4, 4), (1, 1)), _channels_case(rng, 4, 6, (1, 1), (1, 1))]
+
+
+# ---------------------------------------------------------------- the catalogue
+
+def _check(id, summary, cases, run, judge, isolate=()):
+    return Check(id, id.split(".")[0], summary, cases, run, judge, isolate)
+
+
+def _values_check(id, summary, cases, reference_name, run=_call_xk, isolate=()):
+    return _check(id, summary, cases, run, _judge_with(reference_name), isolate)
+
+
+CHECKS = {check.id: check for check in [
+    _values_check("corr2d.example", "the example of the notes", _corr2d_example, "corr2d"),
+    _check("corr2d.shapes", "output shapes on random non-square inputs and kernels",
+           _corr2d_shape_cases, _call_xk, _judge_shape_with("corr2d")),
+    _values_check("corr2d.values", "values on random inputs, float32 and float64", _corr2d_value_cases, "corr2d"),
+    _values_check("corr2d.edge_cases", "a kernel as large as the input, single rows and columns, 1×1 kernels",
+                  _corr2d_edge_cases, "corr2d"),
+
+    _check("Conv2D.example", "the edge-detection example of the notes", _conv2d_example,
+           _run_conv2d_forward, _judge_conv2d_forward),
+    _check("Conv2D.parameters", "the shapes of weight and bias", _conv2d_parameter_cases,
+           _run_conv2d_parameters, _judge_conv2d_parameters),
+    _check("Conv2D.forward", "forward on random inputs, weights and biases", _conv2d_forward_cases,
+           _run_conv2d_forward, _judge_conv2d_forward),
+    _check("Conv2D.edge_cases", "a kernel as large as the input, a 1×1 kernel, the bias alone",
+           _conv2d_edge_cases, _run_conv2d_forward, _judge_conv2d_forward),
+
+    _check("train_kernel.example", "the edge data of the notes, with the default epochs and learning rate",
+           _train_kernel_example, _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
+    _check("train_kernel.losses", "one summed loss per epoch, falling", _train_kernel_loss_cases,
+           _run_train_kernel, lambda r, c: _judge_training(r, c, False)),
+    _check("train_kernel.recovery", "learning a random known kernel", _train_kernel_recovery_cases,
+           _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
+
+    _check("conv2d_output_shape.example", "the four settings of the notes on an 8×8 input",
+           _output_shape_example, _run_output_shape, _judge_output_shape),
+    _check("conv2d_output_shape.random", "random kernels, paddings and strides, given as ints or pairs",
+           _output_shape_cases, _run_output_shape, _judge_output_shape),
+
+    _values_check("corr2d_pad_stride.example", "the four settings of the notes on an 8×8 input",
+                  _pad_stride_example, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
+    _check("corr2d_pad_stride.shapes", "output shapes with random padding and strides", _pad_stride_shape_cases,
+           _run_pad_stride, _judge_shape_with("corr2d_pad_stride"), ("conv2d_output_shape",)),
+    _values_check("corr2d_pad_stride.values", "values with random padding and strides",
+                  _pad_stride_value_cases, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
+    _values_check("corr2d_pad_stride.edge_cases",
+                  "padding larger than the kernel, strides equal to or larger than the input",
+                  _pad_stride_edge_cases, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
+
+    _values_check("corr2d_multi_in.example", "the two-channel example of the notes", _multi_in_example,
+                  "corr2d_multi_in"),
+    _values_check("corr2d_multi_in.values", "random inputs with one to four channels", _multi_in_cases,
+                  "corr2d_multi_in"),
+    _values_check("corr2d_multi_in.edge_cases", "one channel, a kernel as large as the input, 1×1 kernels",
+                  _multi_in_edge_cases, "corr2d_multi_in"),
+
+    _values_check("corr2d_multi_in_out.example", "the stacked kernels K, K + 1, K + 2 of the notes",
+                  _multi_in_out_example, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
+    _values_check("corr2d_multi_in_out.values", "random inputs, as many or fewer or more output channels",
+                  _multi_in_out_cases, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
+    _values_check("corr2d_multi_in_out.edge_cases", "one channel in or out, kernels as large as the input",
+                  _multi_in_out_edge_cases, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
+
+    _values_check("corr2d_multi_in_out_1x1.example", "the example of the notes", _conv_1x1_example,
+                  "corr2d_multi_in_out_1x1"),
+    _values_check("corr2d_multi_in_out_1x1.values", "random channels, heights and widths", _conv_1x1_cases,
+                  "corr2d_multi_in_out_1x1"),
+    _values_check("corr2d_multi_in_out_1x1.edge_cases", "a single row, column or pixel, one channel",
+                  _conv_1x1_edge_cases, "corr2d_multi_in_out_1x1"),
+]}

@@ -1,0 +1,18 @@
+"""nbgrader configuration of the course: run nbgrader's commands from the repository root.
+
+solutions/<chapter>/<notebook>.ipynb  (instructor's source)  --generate_assignment-->
+chapters/<chapter>/<notebook>.ipynb   (student notebooks, rendered by the book)
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by nbgrader when it loads this file)
+
+c.CourseDirectory.root = os.path.dirname(os.path.abspath(__file__))
+c.CourseDirectory.course_id = "cnn-course"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "chapters"
+# submitted/<student>/<chapter>/, autograded/..., feedback/... keep nbgrader's defaults.
+
+# Students' code gets this long per cell; training in chapter 3 takes well under a second.
+c.ExecutePreprocessor.timeout = 60
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}

@@ -16,3 +16,21 @@ c.CourseDirectory.release_directory = "chapters"
 # Students' code gets this long per cell; training in chapter 3 takes well under a second.
 c.ExecutePreprocessor.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Grade each submission on the released notebook's layout: cells a student reordered, deleted,
+# duplicated or tampered with cost nothing but the answers themselves (grader/nbgrader_plugins.py).
+c.RestoreLayout.release_root = os.path.join(c.CourseDirectory.root, c.CourseDirectory.release_directory)
+c.Autograde.sanitize_preprocessors = [
+    "grader.nbgrader_plugins.RestoreLayout",
+    "nbgrader.preprocessors.ClearOutput",
+    "nbgrader.preprocessors.DeduplicateIds",
+    "nbgrader.preprocessors.OverwriteKernelspec",
+    "nbgrader.preprocessors.OverwriteCells",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback shows test cells without their hidden part (nbgrader shows it by default, its issue #917).
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

@@ -1,0 +1,88 @@
+"""nbgrader preprocessors that make plain ``nbgrader autograde`` robust; enabled in nbgrader_config.py.
+
+``RestoreLayout`` rebuilds each submission on the released notebook before nbgrader grades it:
+only the student's answers (the source of solution cells, matched by grade_id) and the cells the
+student added are taken from the submission; every other cell, its order and all nbgrader metadata
+come from the release. So a student who reordered, deleted, duplicated or edited cells is graded
+on their answers, not on the damage, and a tampered cell cannot stop nbgrader for the whole class.
+"""
+import copy
+import os
+
+import nbformat
+from nbgrader.preprocessors import NbGraderPreprocessor
+from traitlets import Unicode
+
+
+def grade_id(cell):
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def is_solution(cell):
+    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
+
+
+def rebuild(release, submission):
+    """The release's cells with the submission's answers in place; returns (notebook, notes)."""
+    released = {grade_id(c): c for c in release.cells if grade_id(c)}
+    answers, extras, notes = {}, {}, []
+    seen = set()
+    anchor = None  # the last released cell met in the submission: the student's cells stay after it
+    for cell in submission.cells:
+        gid = grade_id(cell)
+        if gid in released and gid not in seen:
+            seen.add(gid)
+            if is_solution(released[gid]):
+                answers[gid] = cell
+            anchor = gid
+            continue
+        if gid in released:
+            notes.append(f"cell {gid} appears twice; the first copy is graded")
+            if not is_solution(released[gid]):
+                continue  # a second copy of a locked cell adds nothing
+        elif gid is None and _is_released_unmarked_cell(release, cell):
+            continue  # an unchanged prose or example cell: the release's copy is used
+        added = copy.deepcopy(cell)
+        added.setdefault("metadata", {}).pop("nbgrader", None)  # a student's own cell is never graded
+        extras.setdefault(anchor, []).append(added)
+
+    cells = list(extras.get(None, []))
+    for released_cell in release.cells:
+        gid = grade_id(released_cell)
+        cell = copy.deepcopy(released_cell)
+        if gid in answers:
+            cell["source"] = answers[gid].get("source", "")
+        elif gid and is_solution(released_cell):
+            notes.append(f"answer cell {gid} is missing; graded as the blank stub")
+        elif gid and gid not in seen:
+            notes.append(f"cell {gid} was missing and is restored")
+        cells.append(cell)
+        if gid:
+            cells.extend(extras.get(gid, []))
+    notebook = copy.deepcopy(release)
+    notebook.cells = cells
+    return notebook, notes
+
+
+def _is_released_unmarked_cell(release, cell):
+    return any(grade_id(c) is None and c.get("source") == cell.get("source") and c.cell_type == cell.get("cell_type")
+               for c in release.cells)
+
+
+class RestoreLayout(NbGraderPreprocessor):
+    """Grade the student's answers on the released notebook's layout (see the module's docstring)."""
+
+    release_root = Unicode(
+        "", help="Folder holding <assignment>/<notebook>.ipynb as released to students").tag(config=True)
+
+    def preprocess(self, nb, resources):
+        info = resources["nbgrader"]
+        path = os.path.join(self.release_root, info["assignment"], info["notebook"] + ".ipynb")
+        if not self.release_root or not os.path.exists(path):
+            self.log.warning("RestoreLayout: no released notebook at %s; grading the submission as it is", path)
+            return nb, resources
+        release = nbformat.read(path, as_version=4)
+        rebuilt, notes = rebuild(release, nb)
+        for note in notes:
+            self.log.warning("%s/%s: %s", info.get("student"), info["notebook"], note)
+        return rebuilt, resources

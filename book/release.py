@@ -5,7 +5,6 @@ nbgrader_config.py (solutions/ -> chapters/). ``python -m book.release [--root D
 """
 import argparse
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,13 +16,24 @@ def assignments(root=REPO):
     return sorted(p.name for p in (root / "solutions").iterdir() if p.is_dir() and any(p.glob("*.ipynb")))
 
 
-def generate(root=REPO):
-    env = dict(os.environ)
-    # nbgrader calls `alembic` from PATH: put this Python's bin/ first.
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    for name in assignments(root):
-        subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", name, "--force",
-                        "--log-level=WARN"], cwd=root, env=env, check=True)
+def generate(root=REPO, names=None):
+    """Run nbgrader's generate_assignment for each chapter, in this one process (nbgrader takes
+    seconds to import, so one process for all chapters is several times faster than the CLI)."""
+    # nbgrader runs `alembic` from PATH: put this Python's bin/ first.
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    config.Application.log_level = "WARN"
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    for name in names or assignments(root):
+        result = api.generate_assignment(name, force=True)
+        if not result["success"]:
+            raise SystemExit(f"generate_assignment {name} failed:\n{result['log']}\n{result.get('error', '')}")
+        print(f"released {name}")
 
 
 if __name__ == "__main__":

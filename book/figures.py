@@ -80,13 +80,14 @@ def correlation_window():
 
 def padding_figure():
     """Chapter 4: a 3×3 input padded with one zero on every side, so the 2×2 kernel gives 4×4."""
-    return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1))
+    return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
+                     title_x="Input, padding 1 per side")
 
 
 def stride_figure():
     """Chapter 4: padding 1 and strides (3, 2): the windows jump by 3 rows and 2 columns."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
-                     strides=(3, 2), window=(1, 1))
+                     strides=(3, 2), window=(1, 1), title_x="Input, padding 1, strides (3, 2)")
 
 
 def edge_figure():

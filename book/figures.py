@@ -96,8 +96,10 @@ def edge_figure():
     X[:, 2:6] = 0
     Y = correlate(X, np.array([[1, -1]]))
     fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
-    for ax, image, title in zip(axes, (X, Y), ("Image X (6×8)", "Y = corr2d(X, [[1, -1]]) (6×7)")):
-        ax.imshow(image, cmap="gray" if image is X else "coolwarm", vmin=-1, vmax=1)
+    for ax, image, title, cmap, low in zip(axes, (X, Y), ("Image X (6×8)", "Y = corr2d(X, [[1, -1]]) (6×7)"),
+                                           ("gray", "coolwarm"), (0, -1)):
+        shown = ax.imshow(image, cmap=cmap, vmin=low, vmax=1)
+        fig.colorbar(shown, ax=ax, shrink=0.8)
         ax.set_title(title, fontsize=11)
         ax.set_xticks(range(image.shape[1]))
         ax.set_yticks(range(image.shape[0]))

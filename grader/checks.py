@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from . import compare
+from . import compare, diagnose
 from .compare import AnswerError, compare_shape, compare_values, plain_array, plain_float, plain_int_pair
 
 
@@ -103,13 +103,17 @@ def _reference_output(reference_name, case):
 
 def _judge_with(reference_name):
     def judge(result, case):
-        return compare_values(_checked_array(result), _reference_output(reference_name, case), case.text)
+        result = _checked_array(result)
+        problem = compare_values(result, _reference_output(reference_name, case), case.text)
+        return diagnose.explain(problem, reference_name, case.inputs, result)
     return judge
 
 
 def _judge_shape_with(reference_name):
     def judge(result, case):
-        return compare_shape(_checked_array(result), _reference_output(reference_name, case).shape, case.text)
+        result = _checked_array(result)
+        problem = compare_shape(result, _reference_output(reference_name, case).shape, case.text)
+        return diagnose.explain(problem, reference_name, case.inputs, result)
     return judge
 
 
@@ -200,7 +204,8 @@ def _run_conv2d_forward(Conv2D, case):
 def _judge_conv2d_forward(result, case):
     ref = _ref()
     expected = ref.conv2d_forward(*(_nd(case.inputs[k].astype("float64")) for k in ("X", "weight", "bias")))
-    return compare_values(_checked_array(result), expected.asnumpy(), case.text)
+    result = _checked_array(result)
+    return diagnose.explain(compare_values(result, expected.asnumpy(), case.text), "Conv2D", case.inputs, result)
 
 
 def _edge_image():
@@ -273,6 +278,11 @@ def _run_train_kernel(train_kernel, case):
 
 
 def _judge_training(result, case, need_recovery):
+    problem = _training_problem(result, case, need_recovery)
+    return diagnose.explain(problem, "train_kernel", case.inputs, [_checked_array(a) for a in result])
+
+
+def _training_problem(result, case, need_recovery):
     K, losses = (_checked_array(a) for a in result)
     i = case.inputs
     problem = compare_shape(K, i["kernel_size"], case.text, "K")
@@ -291,8 +301,14 @@ def _judge_training(result, case, need_recovery):
                 f"is the kernel updated in each epoch?")
     final_loss = _ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K.astype("float32")))
     if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
-        return (f"for {case.text} your last loss is {losses[-1]:.6g}, yet the summed squared error of "
-                f"the K you return is {final_loss:.6g}; each loss must be the sum over all outputs")
+        return (f"for {case.text} your last loss is {losses[-1]:.6g}, but the summed squared error of "
+                f"the K you return is {final_loss:.6g}, larger: is each loss the sum over all outputs, "
+                f"and is the update made with the lr given?")
+    # One step with this case's lr always lowers the loss a lot: a loss equal to the returned K's
+    # was recorded after the update, not before it.
+    if i["num_epochs"] == 1 and not final_loss < losses[0] * (1 - 1e-3):
+        return (f"for {case.text} your loss for the epoch is {losses[0]:.6g}, the loss of the K you return: "
+                f"record each epoch's loss before its update")
     if need_recovery:
         tolerance = i.get("tolerance", 1e-2)
         error = np.abs(K - i["K_true"])
@@ -376,7 +392,8 @@ def _judge_output_shape(result, case):
     i = case.inputs
     expected = _ref().conv2d_output_shape(i["input_shape"], i["kernel_size"], i["padding"], i["strides"])
     if answer != expected:
-        return f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}"
+        return diagnose.explain(f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}",
+                                "conv2d_output_shape", i, result)
     return None
 
 

@@ -53,7 +53,7 @@ def _kind(value):
     if value is None:
         return "None"
     name = type(value).__name__
-    article = "an" if name[:1].lower() in "aeiou" else "a"
+    article = "an" if name[:1].lower() in "aeiou" or name.startswith("ND") else "a"
     return f"{article} {name}"
 
 

@@ -5,11 +5,13 @@ and raises ``GradingFailure`` with a plain-words message when the answer is wron
 failure shows only that message: no frames of this package, no hidden inputs, no reference code.
 """
 import os
+import sys
+import sysconfig
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from .checks import CHECKS, make_cases
+from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
 
 
@@ -33,15 +35,27 @@ def submission_identity(directory=None):
             os.environ.get("CNN_COURSE_ASSIGNMENT", directory.name))
 
 
+# Frames of these folders are not the student's code (the grader, the standard library, MXNet).
+_LIBRARY_FOLDERS = tuple({str(Path(__file__).parent), sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]})
+
+
+def _short_message(error):
+    """The useful line of an exception: MXNet's errors carry a C++ backtrace, keep its last reason."""
+    text = str(error)
+    if "Check failed" in text or "MXNetError" in text:
+        reasons = [line.strip() for line in text.splitlines() if "Check failed" in line or "Error:" in line]
+        text = reasons[-1] if reasons else text.strip().splitlines()[-1]
+    return text if len(text) <= 300 else text[:300] + " ..."
+
+
 def describe_exception(error, exercise):
     """``your corr2d raised ValueError: ...``, with the lines of the student's own code involved."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.startswith(str(Path(__file__).parent))]
-    where = "".join(f"\n  line {f.lineno} of your code: {f.line}" for f in frames[-3:] if f.line)
-    name = type(error).__name__
     if isinstance(error, NotImplementedError):
         return f"your {exercise} is still the stub (it raised NotImplementedError): replace it with your code"
-    return f"your {exercise} raised {name}: {error}{where}"
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if not f.filename.startswith(_LIBRARY_FOLDERS) and "site-packages" not in f.filename]
+    where = "".join(f"\n  line {f.lineno} of your code: {f.line}" for f in frames[-3:] if f.line)
+    return f"your {exercise} raised {type(error).__name__}: {_short_message(error)}{where}"
 
 
 @contextmanager
@@ -62,27 +76,61 @@ def isolated(answer, names):
         namespace.update(saved)
 
 
-def run_check(check, answer, cases):
-    """Problem message of the first failing case, or None."""
-    for case in cases:
+def seed_random_generators(seed):
+    """The random state the student's code starts a case with: the same on every route, so a
+    submission that uses random numbers (train_kernel's initial kernel) is graded the same."""
+    import random
+
+    import mxnet as mx
+    import numpy as np
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    mx.random.seed(seed % 2**31)
+
+
+def call_seed(check, case_index, student, assignment):
+    return case_seed(student, assignment, f"{check.id}#{case_index}")
+
+
+def call_student(check, answer, case):
+    """The student's side of one case: ("result", plain data) or ("problem", message)."""
+    try:
+        with isolated(answer, check.isolate):
+            return "result", check.run(answer, case)
+    except AnswerError as error:
+        return "problem", f"for {case.text} {error}"
+    except BaseException as error:  # SystemExit too: the student's code failed, say how
+        return "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+
+
+def judge_cases(check, cases, call):
+    """The trusted side: ``call(index, case)`` gets the student's result; first problem or None."""
+    for index, case in enumerate(cases):
+        kind, value = call(index, case)
+        if kind == "problem":
+            return value
         try:
-            with isolated(answer, check.isolate):
-                result = check.run(answer, case)
-        except AnswerError as error:
-            return f"for {case.text} {error}"
-        except Exception as error:  # the student's code failed: say how, and go no further
-            return f"for {case.text} {describe_exception(error, check.exercise)}"
-        problem = check.judge(result, case)
+            problem = check.judge(value, case)
+        except Exception:  # results come from the student's process: any malformed one is wrong
+            problem = f"for {case.text} your {check.exercise} returned an answer of the wrong form"
         if problem:
             return problem
     return None
+
+
+def run_check(check, answer, cases, student="", assignment=""):
+    """Problem message of the first failing case, or None (student's code in this process)."""
+    def call(index, case):
+        seed_random_generators(call_seed(check, index, student, assignment))
+        return call_student(check, answer, case)
+    return judge_cases(check, cases, call)
 
 
 def check(check_id, answer):
     """Grade ``answer`` (the student's function or class) on the check named ``check_id``."""
     check = CHECKS[check_id]
     student, assignment = submission_identity()
-    problem = run_check(check, answer, make_cases(check, student, assignment))
+    problem = run_check(check, answer, make_cases(check, student, assignment), student, assignment)
     if problem:
         raise GradingFailure(problem) from None
     print(f"{check_id}: passed ({check.summary})")

@@ -1,0 +1,323 @@
+"""A student's code in a process of its own, forked from a grader that has imported MXNet.
+
+The trusted side (``Sandbox``) sends cell sources and check inputs; the sandboxed child runs them
+and sends back only plain data (see protocol.py). The child:
+
+* lives in its own mount and network namespaces: no network, the course's private folders
+  (solutions, submissions, gradebook, the grading secret, git history) hidden under empty tmpfs,
+  a private writable scratch /tmp;
+* runs as an unprivileged uid of its own, so it can signal or write nothing of the grader's;
+* has limits on CPU time, memory, processes, file size and captured output;
+* and is killed by the trusted side when a cell or a check runs too long.
+
+Forking after ``import mxnet`` costs tens of milliseconds instead of seconds for a fresh kernel.
+"""
+import ctypes
+import io
+import os
+import resource
+import select
+import signal
+import sys
+from dataclasses import dataclass
+
+from . import protocol
+
+CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
+MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x2000, 0x4000, 0x40000
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+FIRST_UID = 61000   # sandbox slot n runs as uid FIRST_UID + n
+
+
+@dataclass(frozen=True)
+class Limits:
+    cell_seconds: float = 60.0        # wall time of one notebook cell (nbgrader's cell timeout here)
+    check_seconds: float = 20.0       # wall time of the student's code on one case of a check
+    cpu_seconds: int = 300            # CPU time of one sandboxed process
+    memory_bytes: int = 2 << 30       # address space on top of what the process had when forked
+    processes: int = 128              # threads and processes of the sandbox's uid (MXNet starts ~10)
+    output_bytes: int = 1 << 20       # captured stdout + stderr per cell; the rest is counted, not kept
+    file_bytes: int = 16 << 20        # largest file the student may write (in the scratch tmpfs)
+    scratch_bytes: int = 64 << 20     # size of the scratch tmpfs
+
+
+class SandboxFailure(Exception):
+    """The sandboxed process died, ran out of time, or answered nonsense."""
+
+
+class Sandbox:
+    """Trusted side of one sandboxed process."""
+
+    def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
+        self.limits = limits
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(to_child_w)
+            os.close(from_child_r)
+            _child_main(to_child_r, from_child_w, slot, limits, hidden_paths)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.pid, self._send_fd, self._receive_fd = pid, to_child_w, from_child_r
+        hello = self._request({"op": "hello"}, 30)
+        if "fatal" in hello:
+            self.close()
+            raise RuntimeError(f"the sandbox could not start: {hello['fatal']}")
+        self.isolation = hello["isolation"]
+
+    def execute(self, source):
+        """Run a notebook cell: {"status": "ok"|"error", "outputs": [nbformat outputs]}."""
+        return self._request({"op": "exec", "source": source}, self.limits.cell_seconds)
+
+    def call(self, check_id, text, inputs, seed):
+        """Run the student's side of one case: ("result", plain data) or ("problem", message)."""
+        reply = self._request({"op": "call", "check": check_id, "text": text, "inputs": inputs, "seed": seed},
+                              self.limits.check_seconds)
+        if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"result", "problem"}:
+            raise SandboxFailure("its process sent an answer of the wrong form")
+        (kind, value), = reply.items()
+        if kind == "problem" and not isinstance(value, str):
+            raise SandboxFailure("its process sent an answer of the wrong form")
+        return kind, value
+
+    def _request(self, message, seconds):
+        if self.pid is None:
+            raise SandboxFailure("its process had already stopped")
+        try:
+            protocol.send(self._send_fd, message)
+        except OSError:
+            raise self._died() from None
+        ready, _, _ = select.select([self._receive_fd], [], [], seconds)
+        if not ready:
+            self.close()
+            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped")
+        try:
+            return protocol.receive(self._receive_fd)
+        except EOFError:
+            raise self._died() from None
+        except protocol.ProtocolError as error:
+            self.close()
+            raise SandboxFailure(f"its process sent something that is not an answer ({error})") from None
+
+    def _died(self):
+        status = self.close()
+        if status is not None and os.WIFSIGNALED(status):
+            name = signal.Signals(os.WTERMSIG(status)).name
+            reason = {"SIGXCPU": "it used more than its CPU time", "SIGKILL": "its process was killed"}.get(
+                name, f"its process died of {name}")
+        elif status is not None and os.WIFEXITED(status):
+            reason = f"its process exited (code {os.WEXITSTATUS(status)})"
+        else:
+            reason = "its process stopped"
+        return SandboxFailure(reason)
+
+    def close(self):
+        """Kill the process (and anything it started in its process group); its exit status."""
+        if self.pid is None:
+            return None
+        pid, self.pid = self.pid, None
+        for fd in (self._send_fd, self._receive_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        for target in (-pid, pid):
+            try:
+                os.kill(target, signal.SIGKILL)
+            except OSError:
+                pass
+        _, status = os.waitpid(pid, 0)
+        return status
+
+
+# ------------------------------------------------------------------ the child
+
+def _child_main(receive_fd, send_fd, slot, limits, hidden_paths):
+    """Isolate this process, then serve requests until the pipe closes. Never returns."""
+    status = 1
+    try:
+        os.setpgid(0, 0)  # its own process group, so the trusted side can kill all it starts
+        try:
+            isolation = _isolate(slot, limits, hidden_paths, keep_fds=(receive_fd, send_fd))
+        except Exception as error:  # before any student code: report it, it is the grader's fault
+            protocol.receive(receive_fd)
+            protocol.send(send_fd, {"fatal": f"{type(error).__name__}: {error}"})
+            return
+        _serve(receive_fd, send_fd, isolation, limits)
+        status = 0
+    finally:
+        os._exit(status)
+
+
+def _isolate(slot, limits, hidden_paths, keep_fds):
+    """Namespaces, hidden paths, scratch folder, unprivileged uid, limits; returns what applied."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader dies: so does the sandbox
+    applied = []
+    if os.geteuid() == 0 and libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
+        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+        for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
+            if os.path.isdir(scratch):
+                _mount(libc, b"tmpfs", scratch, b"tmpfs", 0, f"size={limits.scratch_bytes},mode=1777")
+        _keep_python_readable(libc)
+        for path in hidden_paths:
+            _hide(libc, path)
+        applied += ["no network", "private folders hidden", "private scratch"]
+    scratch = os.path.join("/tmp", f"submission-{slot}")
+    os.makedirs(scratch, exist_ok=True)
+    os.chdir(scratch)
+    os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"), MPLCONFIGDIR=scratch)
+    for fd in (0, 1, 2):  # what the student writes to the raw file descriptors goes nowhere
+        os.dup2(os.open(os.devnull, os.O_RDWR), fd)
+    previous = 2
+    for fd in sorted(keep_fds) + [65536]:  # close every inherited descriptor but the pipes
+        os.closerange(previous + 1, fd)
+        previous = fd
+    vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
+    for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, vm + limits.memory_bytes),
+                         (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
+        resource.setrlimit(limit, (value, value))
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
+    if os.geteuid() == 0:
+        uid = FIRST_UID + slot
+        os.chown(scratch, uid, uid)
+        os.setgroups([])
+        os.setresgid(uid, uid, uid)
+        os.setresuid(uid, uid, uid)
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
+        applied.append(f"uid {uid}")
+    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    applied.append("limits on CPU, memory, files" + (", processes" if os.geteuid() != 0 else ""))
+    return applied
+
+
+def _mount(libc, source, target, fstype, flags, data=None):
+    if libc.mount(source, os.fsencode(target), fstype, flags, data.encode() if data else None) != 0:
+        raise OSError(ctypes.get_errno(), f"mount on {target} failed")
+
+
+def _hide(libc, path):
+    path = os.path.abspath(path)
+    if os.path.isdir(path):
+        _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY, "size=4k")
+    elif os.path.exists(path):
+        _mount(libc, os.fsencode(os.devnull), path, None, MS_BIND)
+
+
+def _keep_python_readable(libc):
+    """Python may live under a folder only root can enter (pyenv in /root, mode 700); the
+    unprivileged sandbox must still import from it. In this mount namespace only: move the
+    Python tree aside, cover the closed folder with an empty tmpfs anyone may enter (which hides
+    the rest of it), and move the tree back in."""
+    needed = {os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path] if p and os.path.isdir(p)}
+    moves = {}  # closed folder -> its children on the way to what is needed
+    for path in needed:
+        parts = path.strip("/").split("/")
+        for depth in range(1, len(parts)):
+            folder = "/" + "/".join(parts[:depth])
+            if not os.stat(folder).st_mode & 0o001:
+                moves.setdefault(folder, set()).add(parts[depth])
+                break
+    for n, (closed, children) in enumerate(sorted(moves.items())):
+        aside = []
+        for m, child in enumerate(sorted(children)):
+            spot = f"/tmp/.python-{n}-{m}"
+            os.mkdir(spot)
+            _mount(libc, os.fsencode(os.path.join(closed, child)), spot, None, MS_BIND | MS_REC)
+            aside.append((spot, child))
+        _mount(libc, b"tmpfs", closed, b"tmpfs", 0, "size=64k,mode=755")
+        for spot, child in aside:
+            os.mkdir(os.path.join(closed, child))
+            _mount(libc, os.fsencode(spot), os.path.join(closed, child), None, MS_MOVE)
+            os.rmdir(spot)
+
+
+class _BoundedText(io.TextIOBase):
+    """stdout/stderr of a cell: keeps the first ``limit`` characters, counts the rest."""
+
+    def __init__(self, limit):
+        self.limit, self.parts, self.kept, self.dropped = limit, [], 0, 0
+
+    def writable(self):
+        return True
+
+    def write(self, text):
+        text = str(text)
+        room = self.limit - self.kept
+        self.parts.append(text[:max(room, 0)])
+        self.kept += min(len(text), max(room, 0))
+        self.dropped += max(len(text) - max(room, 0), 0)
+        return len(text)
+
+    def getvalue(self):
+        note = f"\n[{self.dropped} more characters of output were dropped]\n" if self.dropped else ""
+        return "".join(self.parts) + note
+
+
+def shell():
+    """The IPython shell the sandboxes run cells in, made once before forking (it is slow to make)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    return InteractiveShell.instance(colors="NoColor")
+
+
+def _serve(receive_fd, send_fd, isolation, limits):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .checks import CHECKS, Case
+    from .notebook import call_student, seed_random_generators
+
+    shell = InteractiveShell.instance()  # made by the worker before forking: see shell()
+    while True:
+        try:
+            request = protocol.receive(receive_fd)
+        except EOFError:
+            return
+        op = request.get("op")
+        if op == "hello":
+            reply = {"isolation": isolation}
+        elif op == "exec":
+            reply = _run_cell(shell, request["source"], limits)
+        elif op == "call":
+            check = CHECKS[request["check"]]
+            seed_random_generators(request["seed"])
+            answer = shell.user_ns.get(check.exercise)
+            if answer is None:
+                reply = {"problem": f"your notebook does not define {check.exercise}"}
+            else:
+                kind, value = call_student(check, answer, Case(request["text"], request["inputs"]))
+                reply = {kind: value}
+        else:
+            return
+        try:
+            protocol.send(send_fd, reply)
+        except (TypeError, ValueError) as error:  # the answer held something that is not plain data
+            protocol.send(send_fd, {"problem": f"the answer could not be sent back ({error})"})
+
+
+def _run_cell(shell, source, limits):
+    out, err = _BoundedText(limits.output_bytes), _BoundedText(limits.output_bytes)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        result = shell.run_cell(source, store_history=False, silent=False)
+    finally:
+        sys.stdout, sys.stderr = saved
+    outputs = [{"output_type": "stream", "name": name, "text": text.getvalue()}
+               for name, text in (("stdout", out), ("stderr", err)) if text.getvalue()]
+    error = result.error_before_exec or result.error_in_exec
+    if error is not None:
+        outputs.append({"output_type": "error", "ename": _safe(lambda: type(error).__name__),
+                        "evalue": _safe(lambda: str(error))[:2000], "traceback": []})
+        return {"status": "error", "outputs": outputs}
+    return {"status": "ok", "outputs": outputs}
+
+
+def _safe(describe):
+    try:
+        return str(describe())
+    except BaseException:  # a hostile __str__ or __name__: say nothing rather than fail
+        return "?"
+

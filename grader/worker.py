@@ -1,0 +1,145 @@
+"""The trusted grading worker: runs one submission's job at a time in sandboxes it forks.
+
+A job is plain data made by the instructor's process (see autograde.py):
+
+    {"student": ..., "assignment": ..., "notebook": ...,
+     "steps": [{"cell": 3, "exec": "<source>"}, {"cell": 7, "check": "corr2d.values", "seed": 123}, ...]}
+
+Cells run in notebook order in one sandboxed process; a check step makes the check's cases here,
+sends the student's side only the inputs, and judges the plain results here. A cell or case that
+kills or hangs the sandbox costs that cell only: a fresh sandbox replays the cells before it and
+grading goes on. ``python -m grader.worker`` serves jobs over stdin/stdout (protocol.py).
+"""
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import protocol
+from .checks import CHECKS
+from .notebook import call_seed, judge_cases
+from . import sandbox
+from .sandbox import Limits, Sandbox, SandboxFailure
+
+MAX_RESTARTS = 8
+
+
+class Worker:
+    def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
+        self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
+        self._spare = None
+        os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
+        sandbox.shell()
+
+    def _sandbox(self):
+        """A sandbox forked before the job was known: it holds no data of the job it serves."""
+        sandbox, self._spare = self._spare, None
+        return sandbox or Sandbox(self.slot, self.limits, self.hidden_paths)
+
+    def prepare(self):
+        if self._spare is None:
+            self._spare = Sandbox(self.slot, self.limits, self.hidden_paths)
+
+    def grade(self, job):
+        started = time.monotonic()
+        run = _Run(self, job)
+        try:
+            for step in job["steps"]:
+                if "exec" in step:
+                    run.execute(step)
+                else:
+                    run.check(step)
+        finally:
+            run.close()
+        return {"cells": run.cells, "checks": run.checks, "isolation": run.isolation,
+                "restarts": run.restarts, "seconds": time.monotonic() - started}
+
+    def close(self):
+        if self._spare is not None:
+            self._spare.close()
+            self._spare = None
+
+
+class _Run:
+    """One job: the sandbox in use, the cells run so far (to replay after a restart), results."""
+
+    def __init__(self, worker, job):
+        self.worker, self.job = worker, job
+        self.sandbox = worker._sandbox()
+        self.isolation = self.sandbox.isolation
+        self.replay, self.cells, self.checks, self.restarts = [], {}, {}, 0
+
+    def execute(self, step):
+        try:
+            self.cells[step["cell"]] = self._alive().execute(step["exec"])
+            self.replay.append(step["exec"])
+        except SandboxFailure as failure:
+            self.cells[step["cell"]] = {"status": "error", "outputs": [_stopped_output(failure)]}
+            self._lost()
+
+    def check(self, step):
+        check = CHECKS[step["check"]]
+        cases = check.cases(np.random.default_rng(step["seed"]))
+        student, assignment = self.job["student"], self.job["assignment"]
+
+        def call(index, case):
+            try:
+                return self._alive().call(check.id, case.text, case.inputs,
+                                          call_seed(check, index, student, assignment))
+            except SandboxFailure as failure:
+                self._lost()
+                return "problem", f"for {case.text} your {check.exercise} was stopped: {failure}"
+
+        self.checks[step["cell"]] = {"check": check.id, "problem": judge_cases(check, cases, call)}
+
+    def _alive(self):
+        if self.sandbox is None:
+            if self.restarts >= MAX_RESTARTS:
+                raise SandboxFailure(f"the grader gave up on this notebook after {MAX_RESTARTS} restarts")
+            self.restarts += 1
+            self.sandbox = self.worker._sandbox()
+            for source in self.replay:  # the state the notebook had before the failure
+                self.sandbox.execute(source)
+        return self.sandbox
+
+    def _lost(self):
+        if self.sandbox is not None:
+            self.sandbox.close()
+        self.sandbox = None
+
+    def close(self):
+        self._lost()
+
+
+def _stopped_output(failure):
+    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was stopped: {failure}",
+            "traceback": [f"SandboxStopped: this cell was stopped: {failure}"]}
+
+
+def main():
+    """Serve jobs from stdin, results to stdout, until stdin closes."""
+    settings = protocol.receive(0)
+    worker = Worker(settings["slot"], Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
+    out = os.dup(1)
+    os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel
+    try:
+        while True:
+            worker.prepare()
+            try:
+                job = protocol.receive(0)
+            except EOFError:
+                return
+            protocol.send(out, worker.grade(job))
+    finally:
+        worker.close()
+
+
+if __name__ == "__main__":
+    import warnings
+    warnings.simplefilter("ignore", DeprecationWarning)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import matplotlib.pyplot  # noqa: F401  (imported once here, not in every sandbox)
+    import mxnet
+    mxnet.nd.ones((1,)).asnumpy()  # start MXNet's engine before forking sandboxes
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""Shared fixtures: a sample class graded end to end with nbgrader's own commands."""
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from grader import known_answers
+from tests import course
+
+
+@dataclass
+class GradedClass:
+    root: Path
+    grades: dict            # {(student, assignment): (score, max_score)} from `nbgrader export`
+    expected: dict          # {(student, assignment): {grade_id: True (full points) / False (zero)}}
+    autograde_logs: dict    # {assignment: stdout + stderr of `nbgrader autograde`}
+
+    def cells(self, student, assignment):
+        return course.cell_scores(self.root, student, assignment)
+
+
+def _exercise_cells(release):
+    """{exercise: [grade_ids of its graded cells]} of a released notebook."""
+    cells = {}
+    for cell in release.cells:
+        for check_id in course.check_ids(cell):
+            cells.setdefault(check_id.split(".")[0], []).append(course.nbgrader_meta(cell)["grade_id"])
+    return cells
+
+
+def _first_wrong_answer(exercise):
+    return next(a for a in known_answers.WRONG if a.exercise == exercise)
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory):
+    """Release the course in a scratch folder, submit a sample class, autograde, feedback, export.
+
+    Students: ``complete`` (the instructor's answers), ``blank`` (the release untouched), ``partly``
+    (the first exercise of each chapter answered), ``wrong-<exercise>`` (a known wrong answer to one
+    exercise, the others right), ``broken`` (chapter 1 not valid JSON, chapter 2 complete) and
+    ``shuffled`` (chapter 1 answered, its cells reordered, a test cell deleted and one duplicated).
+    """
+    root = course.make_course(tmp_path_factory.mktemp("course"))
+    expected = {}
+    for assignment, name in course.chapters().items():
+        release = course.read(root / "chapters" / assignment / name)
+        answers = course.solution_sources(course.read(root / "solutions" / assignment / name))
+        by_exercise = _exercise_cells(release)
+        graded = course.graded_cells(release)
+
+        def submit(student, notebook, passing):
+            course.submit(root, student, assignment, notebook)
+            expected[(student, assignment)] = {gid: gid in passing for gid in graded}
+
+        submit("complete", course.with_answers(release, answers), set(graded))
+        submit("blank", release, set())
+        first = next(iter(answers))
+        submit("partly", course.with_answers(release, {first: answers[first]}), set(by_exercise[first]))
+        for exercise in answers:
+            wrong = dict(answers, **{exercise: _first_wrong_answer(exercise).source})
+            others = {gid for ex, gids in by_exercise.items() if ex != exercise for gid in gids}
+            # the wrong exercise's own cells: some must fail, which ones is the checks' business
+            submit(f"wrong-{exercise}", course.with_answers(release, wrong), others)
+            expected[(f"wrong-{exercise}", assignment)].update({gid: None for gid in by_exercise[exercise]})
+
+    ch1, ch2 = list(course.chapters())[:2]
+    course.submit(root, "broken", ch1, '{"cells": [')  # not valid JSON
+    expected[("broken", ch1)] = None
+    release2 = course.read(root / "chapters" / ch2 / course.chapters()[ch2])
+    answers2 = course.solution_sources(course.read(root / "solutions" / ch2 / course.chapters()[ch2]))
+    course.submit(root, "broken", ch2, course.with_answers(release2, answers2))
+    expected[("broken", ch2)] = {gid: True for gid in course.graded_cells(release2)}
+
+    release1 = course.read(root / "chapters" / ch1 / course.chapters()[ch1])
+    answers1 = course.solution_sources(course.read(root / "solutions" / ch1 / course.chapters()[ch1]))
+    shuffled = course.with_answers(release1, answers1)
+    graded1 = list(course.graded_cells(release1))
+    shuffled.cells = [c for c in shuffled.cells if course.nbgrader_meta(c).get("grade_id") != graded1[-1]]
+    shuffled.cells.reverse()
+    shuffled.cells.append(course.nbformat.from_dict(json.loads(json.dumps(shuffled.cells[0]))))
+    course.submit(root, "shuffled", ch1, shuffled)
+    expected[("shuffled", ch1)] = {gid: True for gid in graded1}
+
+    logs = {}
+    for assignment in course.chapters():
+        result = course.nbgrader("autograde", assignment, cwd=root, check=False)
+        logs[assignment] = result.stdout + result.stderr
+        course.nbgrader("generate_feedback", assignment, cwd=root)
+    course.nbgrader("export", "--to", str(root / "grades.csv"), cwd=root)
+    return GradedClass(root, course.read_grades(root / "grades.csv"), expected, logs)

@@ -8,7 +8,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book test release venv constraints clean
+.PHONY: book instructor browser test release venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -20,12 +20,39 @@ $(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
-# Build the site into _build/html. -W: a notebook that fails to execute fails the build
-# (jupyter-book alone would exit 0).
+# Where the sites go: jupyter-book's --path-output (OUT=/tmp/x builds into /tmp/x/_build/...).
+OUT ?= .
+# The student site's table of contents (the instructor site's is derived from it).
+TOC ?= _toc.yml
+SITE := $(OUT)/_build
+
+# Build the student site into _build/html and the instructor's (the solutions, executed) into
+# _build/instructor/html. -W: a notebook that fails to execute fails the build (jupyter-book alone
+# would exit 0). MathJax is fetched once from the npm registry (book/vendor.py) and served by the
+# site itself; the execution cache is emptied when grader/, book/ or the pins change (book/cache_key.py).
 book: venv
 	@start=$$(date +%s); \
-	$(BIN)/jupyter-book build . -W --keep-going || exit 1; \
-	echo "book built in $$(( $$(date +%s) - start )) s: _build/html/index.html"
+	$(BIN)/python -m book.vendor || exit 1; \
+	$(BIN)/python -m book.cache_key $(SITE) || exit 1; \
+	$(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
+	echo "student site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"; \
+	$(MAKE) --no-print-directory instructor || exit 1; \
+	echo "book built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"
+
+# The instructor's site alone: solutions/ executed, into $(SITE)/instructor/html.
+instructor: venv
+	@start=$$(date +%s); \
+	$(BIN)/python -m book.vendor || exit 1; \
+	$(BIN)/python -m book.instructor.toc $(TOC) $(SITE)/instructor/_toc.yml || exit 1; \
+	$(BIN)/python -m book.cache_key $(SITE)/instructor/_build || exit 1; \
+	$(BIN)/jupyter-book build . --config book/instructor/_config.yml --toc $(SITE)/instructor/_toc.yml \
+	  --path-output $(SITE)/instructor -W --keep-going || exit 1; \
+	ln -sfn _build/html $(SITE)/instructor/html; \
+	echo "instructor site built in $$(( $$(date +%s) - start )) s: $(SITE)/instructor/html/index.html"
+
+# Debian's Chromium for the browser test (tests/test_browser.py runs this itself when needed).
+browser:
+	bash book/install_browser.sh
 
 # Regenerate the student notebooks in chapters/ from solutions/ (commit both).
 release: venv

@@ -12,7 +12,6 @@ import ast
 import contextlib
 import functools
 import html
-import json
 import os
 import re
 import subprocess
@@ -460,7 +459,8 @@ def test_chapter_in_the_browser(visit, doc):
 @pytest.mark.parametrize("doc", [d for d in DOCS if d not in CHAPTERS])
 def test_other_page_in_the_browser(visit, doc):
     page = visit.open(f"html/{doc}.html")
-    wait_for_mathjax(page) if page.locator("span.math, div.math").count() else None
+    if page.locator("span.math, div.math").count():
+        wait_for_mathjax(page)
     check_figures(page)
     screenshot(page, doc.replace("/", "_"))
     visit.check_clean()

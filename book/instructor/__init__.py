@@ -1,0 +1,1 @@
+"""The instructor's site: the worked solutions of solutions/, executed (``make instructor``)."""

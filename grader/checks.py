@@ -41,14 +41,15 @@ class Check:
     isolate: tuple = ()
 
 
-def case_seed(student_id, assignment_id, check_id):
-    """The seed of a check's random cases: the same submission always gets the same inputs."""
-    digest = hashlib.sha256(f"{student_id}\0{assignment_id}\0{check_id}".encode()).digest()
+def case_seed(student_id, assignment_id, check_id, secret=""):
+    """The seed of a check's random cases: the same submission always gets the same inputs, and
+    without the course's secret (grader/secret.py) nobody can work them out in advance."""
+    digest = hashlib.sha256(f"{secret}\0{student_id}\0{assignment_id}\0{check_id}".encode()).digest()
     return int.from_bytes(digest[:8], "little")
 
 
-def make_cases(check, student_id, assignment_id):
-    return check.cases(np.random.default_rng(case_seed(student_id, assignment_id, check.id)))
+def make_cases(check, student_id, assignment_id, secret=""):
+    return check.cases(np.random.default_rng(case_seed(student_id, assignment_id, check.id, secret)))
 
 
 # ---------------------------------------------------------------- inputs

@@ -11,6 +11,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import secret
 from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
 
@@ -130,7 +131,8 @@ def check(check_id, answer):
     """Grade ``answer`` (the student's function or class) on the check named ``check_id``."""
     check = CHECKS[check_id]
     student, assignment = submission_identity()
-    problem = run_check(check, answer, make_cases(check, student, assignment), student, assignment)
+    cases = make_cases(check, student, assignment, secret.load(secret.course_root()))
+    problem = run_check(check, answer, cases, student, assignment)
     if problem:
         raise GradingFailure(problem) from None
     print(f"{check_id}: passed ({check.summary})")

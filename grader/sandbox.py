@@ -25,7 +25,7 @@ from . import protocol
 
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x2000, 0x4000, 0x40000
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG = 38, 1
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 38, 1, 36
 FIRST_UID = 61000   # sandbox slot n runs as uid FIRST_UID + n
 
 
@@ -41,6 +41,29 @@ class Limits:
     scratch_bytes: int = 64 << 20     # size of the scratch tmpfs
 
 
+SLOT_LOCKS = "/tmp/cnn-grader-slots"
+
+
+def claim_slot(limit=1000):
+    """A sandbox slot no other grader on this machine uses (slot n runs as uid FIRST_UID + n, and
+    closing a sandbox kills every process of its uid). Held until this process exits."""
+    import fcntl
+    os.makedirs(SLOT_LOCKS, exist_ok=True)
+    for slot in range(limit):
+        handle = open(os.path.join(SLOT_LOCKS, f"{slot}.lock"), "a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        _claimed.append(handle)  # kept open: the lock lasts as long as this process
+        return slot
+    raise RuntimeError(f"all {limit} sandbox slots of this machine are in use")
+
+
+_claimed = []
+
+
 class SandboxFailure(Exception):
     """The sandboxed process died, ran out of time, or answered nonsense."""
 
@@ -49,7 +72,7 @@ class Sandbox:
     """Trusted side of one sandboxed process."""
 
     def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
-        self.limits = limits
+        self.limits, self.slot = limits, slot
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         sys.stdout.flush()
@@ -129,8 +152,43 @@ class Sandbox:
                 os.kill(target, signal.SIGKILL)
             except OSError:
                 pass
-        _, status = os.waitpid(pid, 0)
+        try:
+            _, status = os.waitpid(pid, 0)
+        except ChildProcessError:  # already collected with the orphans of another sandbox
+            status = None
+        _reap_uid(FIRST_UID + self.slot)
         return status
+
+
+def _reap_uid(uid):
+    """Kill every process of a sandbox's uid: what the student started may have left the process
+    group (setsid) and may still be forking. Each slot has a uid of its own, so no other sandbox is
+    touched. Orphans come back to this process (a child subreaper), which collects them, so none
+    is left counting against the next sandbox's process limit."""
+    if os.geteuid() != 0:
+        return
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            for _ in range(10000):  # until no process of the uid is left to signal
+                os.kill(-1, signal.SIGKILL)  # as that uid: all of its processes but this one
+        except ProcessLookupError:
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    while True:  # collect the orphans the sandbox left
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                break
+        except ChildProcessError:
+            break
+
+
+def become_subreaper():
+    """Orphaned processes of sandboxes are re-parented to this process, not to init."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 # ------------------------------------------------------------------ the child

@@ -29,6 +29,7 @@ class Worker:
     def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
         self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
         self._spare = None
+        sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
         sandbox.shell()
 
@@ -120,7 +121,7 @@ def _stopped_output(failure):
 def main():
     """Serve jobs from stdin, results to stdout, until stdin closes."""
     settings = protocol.receive(0)
-    worker = Worker(settings["slot"], Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
+    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
     out = os.dup(1)
     os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel
     try:
@@ -135,11 +136,41 @@ def main():
         worker.close()
 
 
-if __name__ == "__main__":
+def warm_up():
+    """Do once, before forking, the first-time work every notebook would repeat in its sandbox:
+    MXNet's operators and autograd, matplotlib's fonts, mathtext and layouts, the course's
+    modules. The sandboxes inherit it all."""
     import warnings
     warnings.simplefilter("ignore", DeprecationWarning)
     os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib.pyplot  # noqa: F401  (imported once here, not in every sandbox)
-    import mxnet
-    mxnet.nd.ones((1,)).asnumpy()  # start MXNet's engine before forking sandboxes
+    import matplotlib.pyplot as plt
+    from mxnet import autograd, gluon, nd
+    X = nd.ones((1, 2, 5, 5))
+    layer = gluon.nn.Conv2D(2, kernel_size=(2, 3), use_bias=False)
+    layer.initialize()
+    with autograd.record():
+        loss = (layer(X) ** 2).sum()
+    loss.backward()
+    nd.Convolution(X, nd.ones((3, 2, 2, 2)), kernel=(2, 2), num_filter=3, no_bias=True, pad=(1, 1), stride=(2, 1))
+    nd.dot(nd.ones((2, 3)), nd.ones((3, 4))).asnumpy()
+    nd.FullyConnected(nd.ones((4, 3)), nd.ones((2, 3)), no_bias=True, num_hidden=2).asnumpy()
+    nd.add_n(nd.ones((2, 2)), nd.ones((2, 2))), nd.stack(nd.ones(2), nd.ones(2))
+    fig, (left, right) = plt.subplots(1, 2)
+    left.semilogy([1, 2, 3], [1, 0.1, 0.01], marker="o", label="$x^2$")
+    left.legend()
+    shown = right.imshow(nd.ones((3, 3)).asnumpy(), cmap="coolwarm")
+    fig.colorbar(shown, ax=right)
+    right.text(0.5, 0.5, "warm ⋆ 中", ha="center")
+    fig.tight_layout()
+    fig.canvas.draw()
+    plt.close(fig)
+    for module in ("book.figures", "grader.reference", "grader.diagnose"):
+        try:
+            __import__(module)
+        except ImportError:  # a Dask worker elsewhere may not have the book
+            pass
+
+
+if __name__ == "__main__":
+    warm_up()
     sys.exit(main())

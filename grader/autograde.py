@@ -1,0 +1,363 @@
+"""``python -m grader autograde``: grade a whole class into nbgrader's gradebook, fast and safely.
+
+The instructor's process does what nbgrader's autograde does around execution, with nbgrader's
+own preprocessors and gradebook: it reads each submission, sanitizes it (the configured sanitize
+preprocessors, RestoreLayout first), records the scores (SaveAutoGrades) and writes
+``autograded/<student>/<assignment>/``. Execution is replaced by jobs for grading workers
+(worker.py), which run the students' code in sandboxes forked from a process that has already
+imported MXNet, and judge the graded cells' checks themselves.
+
+A submission is committed only when all its notebooks are graded: the autograded folder is built
+aside and moved in place after the gradebook is written, so a run that is stopped and started
+again grades each submission exactly once and leaves nothing half-done.
+"""
+import os
+import re
+import shutil
+import sys
+import threading
+import time
+from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from . import secret as course_secret
+from .checks import CHECKS, case_seed
+
+PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
+CHECK_CALL = re.compile(r'^\s*check\("([^"]+)",\s*[A-Za-z_][A-Za-z_0-9]*\)\s*$', re.M)
+
+
+class _SharedGradebook:
+    """One gradebook connection for a whole run. nbgrader's preprocessors each open the gradebook
+    for every notebook (about 60 ms apiece here); sharing one is what lets the instructor's
+    process keep up with the workers."""
+
+    def __init__(self, gradebook):
+        self._gradebook = gradebook
+
+    def __call__(self, *args, **kwargs):
+        return self
+
+    def __getattr__(self, name):
+        return getattr(self._gradebook, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if exc[0] is not None:
+            self._gradebook.db.rollback()
+
+    def close(self):
+        pass
+
+
+_GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preprocessors.saveautogrades",
+                    "nbgrader.preprocessors.latesubmissions", "nbgrader.preprocessors.overwritekernelspec",
+                    __name__)
+
+
+@contextmanager
+def shared_gradebook(db_url, course_id):
+    import importlib
+    from nbgrader.api import Gradebook
+    gradebook = Gradebook(db_url, course_id)
+    shared = _SharedGradebook(gradebook)
+    modules = [importlib.import_module(name) for name in _GRADEBOOK_USERS]
+    saved = [module.__dict__.get("Gradebook") for module in modules]
+    for module in modules:
+        module.Gradebook = shared
+    try:
+        yield shared
+    finally:
+        for module, original in zip(modules, saved):
+            module.Gradebook = original
+        gradebook.close()
+
+
+class GradingError(Exception):
+    """The course or the command is set up wrongly: say what to do."""
+
+
+@dataclass
+class Outcome:
+    student: str
+    assignment: str
+    score: float = 0.0
+    max_score: float = 0.0
+    failed_cells: list = field(default_factory=list)
+    problem: str = ""        # why it could not be graded, if it could not
+
+
+def load_course(root):
+    """nbgrader's configuration of the course at ``root`` and its CourseDirectory."""
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    root = Path(root).resolve()
+    if not (root / "nbgrader_config.py").is_file():
+        raise GradingError(f"{root} has no nbgrader_config.py: run this from the course's root folder or pass --root")
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+    config.CourseDirectory.root = str(root)
+    return config, CourseDirectory(config=config)
+
+
+def _preprocessors(config, names):
+    from traitlets.utils.importstring import import_item
+    return [(import_item(name) if isinstance(name, str) else name)(config=config) for name in names]
+
+
+def sanitize_chain(config):
+    from nbgrader.converters import Autograde
+    return _preprocessors(config, Autograde(config=config).sanitize_preprocessors)
+
+
+def record_chain(config):
+    """nbgrader's autograde preprocessors after execution (scores, late penalties, checks)."""
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+    names = [p for p in Autograde(config=config).autograde_preprocessors if p is not Execute and p != "nbgrader.preprocessors.Execute"]
+    return _preprocessors(config, names)
+
+
+def check_of(cell):
+    """The check id a graded test cell runs; GradingError for a test cell of another form."""
+    calls = CHECK_CALL.findall(cell.source)
+    grade_id = cell.metadata["nbgrader"]["grade_id"]
+    if len(calls) != 1 or calls[0] not in CHECKS:
+        raise GradingError(f"graded cell {grade_id} must call exactly one known check(...) to be graded here; "
+                           f"grade this assignment with `nbgrader autograde` instead")
+    return calls[0]
+
+
+def make_job(notebook, student, assignment, notebook_name, secret):
+    """The steps a worker runs: the notebook's code cells in order, graded test cells as checks."""
+    steps = []
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and not meta.get("solution"):
+            check_id = check_of(cell)
+            steps.append({"cell": index, "check": check_id,
+                          "seed": case_seed(student, assignment, check_id, secret)})
+        else:
+            steps.append({"cell": index, "exec": cell.source})
+    return {"student": student, "assignment": assignment, "notebook": notebook_name, "steps": steps}
+
+
+def apply_result(notebook, result):
+    """Put the worker's outputs into the notebook as nbgrader's execution would have."""
+    for index, cell in enumerate(notebook.cells):
+        if cell.cell_type != "code":
+            continue
+        if index in result["checks"]:
+            check = result["checks"][index]
+            problem = check["problem"]
+            if problem is None:
+                cell.outputs = [nbformat.v4.new_output(
+                    "stream", name="stdout", text=f"{check['check']}: passed ({CHECKS[check['check']].summary})\n")]
+            else:
+                cell.outputs = [nbformat.v4.new_output(
+                    "error", ename="GradingFailure", evalue=problem,
+                    traceback=[f"GradingFailure: {line}" if n == 0 else line
+                               for n, line in enumerate(problem.splitlines())])]
+        elif index in result["cells"]:
+            cell.outputs = [nbformat.v4.new_output(**output) for output in result["cells"][index]["outputs"]]
+        cell.execution_count = None
+    return notebook
+
+
+class Grader:
+    """Grades the submissions of a course with a pool of workers (local or Dask)."""
+
+    def __init__(self, root, pool, force=False, log=print):
+        self.config, self.coursedir = load_course(root)
+        self.root = Path(self.coursedir.root)
+        self.pool, self.force, self.log = pool, force, log
+        self.secret = course_secret.load(self.root)
+        self.db_url = self.coursedir.db_url
+        self._sanitize, self._record = sanitize_chain(self.config), record_chain(self.config)
+
+    # ---------------------------------------------------------------- what to grade
+    def assignments(self, wanted=()):
+        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
+            known = {a.name: [n.name for n in a.notebooks] for a in gradebook.assignments}
+        unknown = [a for a in wanted if a not in known]
+        if unknown:
+            raise GradingError(f"no assignment {', '.join(unknown)} in the gradebook: run "
+                               f"`nbgrader generate_assignment {unknown[0]}` first")
+        return {name: known[name] for name in (wanted or sorted(known))}
+
+    def submissions(self, assignment, students=()):
+        base = Path(self.coursedir.format_path(self.coursedir.submitted_directory, ".", "."))
+        found = sorted(p.name for p in base.iterdir() if (p / assignment).is_dir()) if base.is_dir() else []
+        return [s for s in found if not students or s in students]
+
+    def _done(self, student, assignment):
+        return Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)).is_dir()
+
+    # ---------------------------------------------------------------- grading
+    def run(self, assignments=(), students=(), progress=None):
+        """Grade everything not graded yet; {assignment: [Outcome]}."""
+        shutil.rmtree(self.root / PARTIAL, ignore_errors=True)  # what a stopped run left half-done
+        plan = []
+        for assignment, notebooks in self.assignments(assignments).items():
+            for student in self.submissions(assignment, students):
+                if self.force or not self._done(student, assignment):
+                    plan.append((assignment, notebooks, student))
+        outcomes = defaultdict(list)
+        progress = progress or _Progress(len(plan))
+        with shared_gradebook(self.db_url, self.coursedir.course_id):
+            prepared = (self._prepare(*item) for item in plan)
+            for submission in self.pool.map_submissions(prepared):
+                outcome = self._commit(submission)
+                outcomes[outcome.assignment].append(outcome)
+                progress.advance(outcome)
+        progress.finish()
+        return dict(outcomes)
+
+    def _prepare(self, assignment, notebooks, student):
+        """Read and sanitize each notebook; the jobs for its workers."""
+        submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
+        submission = {"assignment": assignment, "student": student, "notebooks": {}, "problem": "", "jobs": {}}
+        for name in notebooks:
+            path = submitted / f"{name}.ipynb"
+            if not path.exists():
+                submission["notebooks"][name] = None  # nbgrader scores a missing notebook 0
+                continue
+            try:
+                notebook = nbformat.read(str(path), as_version=4)
+                resources = self._resources(student, assignment, name)
+                for preprocessor in self._sanitize:
+                    notebook, resources = preprocessor(notebook, resources)  # honours `enabled`, as nbconvert does
+            except Exception as error:  # a broken submission stops only itself
+                submission["problem"] = f"{name}.ipynb: {_first_line(error)}"
+                submission["jobs"] = {}
+                return submission
+            submission["notebooks"][name] = notebook
+            submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret)
+        return submission
+
+    def _resources(self, student, assignment, name):
+        return {"nbgrader": {"student": student, "assignment": assignment, "notebook": name,
+                             "db_url": self.db_url, "course_id": self.coursedir.course_id},
+                "metadata": {"path": str(self.root)}}
+
+    def _commit(self, submission):
+        """Record scores in the gradebook, then move the autograded folder in place."""
+        student, assignment = submission["student"], submission["assignment"]
+        outcome = Outcome(student, assignment)
+        if submission["problem"]:
+            outcome.problem = submission["problem"]
+            self.log(f"could not grade {student}/{assignment}: {outcome.problem}")
+            return outcome
+        submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
+        timestamp = self.coursedir.get_existing_timestamp(str(submitted))
+        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
+            gradebook.update_or_create_student(student)
+            if timestamp:
+                gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+            else:
+                gradebook.update_or_create_submission(assignment, student)
+        partial = self.root / PARTIAL / student / assignment
+        partial.mkdir(parents=True, exist_ok=True)
+        for name, notebook in submission["notebooks"].items():
+            if notebook is None:
+                self._score_missing(student, assignment, name)
+                continue
+            notebook = apply_result(notebook, submission["results"][name])
+            resources = self._resources(student, assignment, name)
+            for preprocessor in self._record:
+                notebook, resources = preprocessor(notebook, resources)
+            nbformat.write(notebook, str(partial / f"{name}.ipynb"))
+        if (submitted / "timestamp.txt").exists():
+            shutil.copy(submitted / "timestamp.txt", partial / "timestamp.txt")
+        final = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment))
+        if final.exists():
+            shutil.rmtree(final)
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial, final)
+        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
+            graded = gradebook.find_submission(assignment, student)
+            outcome.score, outcome.max_score = graded.score, graded.max_score
+            outcome.failed_cells = [g.name for n in graded.notebooks for g in n.grades
+                                    if g.auto_score is not None and g.auto_score < g.max_score]
+        return outcome
+
+    def _score_missing(self, student, assignment, name):
+        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
+            for grade in gradebook.find_submission_notebook(name, assignment, student).grades:
+                grade.auto_score, grade.needs_manual_grade = 0, False
+            gradebook.db.commit()
+
+    def hidden_paths(self):
+        """What students' code must not see: every other student, the sources, the gradebook."""
+        cd = self.coursedir
+        paths = [cd.format_path(d, ".", ".") for d in
+                 (cd.source_directory, cd.submitted_directory, cd.autograded_directory, cd.feedback_directory)]
+        paths += [self.root / PARTIAL, self.root / ".git", self.root / course_secret.SECRET_FILE, self.root / "tests"]
+        db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
+        return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
+
+
+def _first_line(error):
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
+
+
+class _Progress:
+    """A progress bar on a terminal, a line every 10% elsewhere."""
+
+    def __init__(self, total, stream=sys.stderr):
+        self.total, self.done, self.failed, self.stream = total, 0, 0, stream
+        self.started, self.tty = time.monotonic(), stream.isatty()
+
+    def advance(self, outcome):
+        self.done += 1
+        self.failed += bool(outcome.problem)
+        if self.tty:
+            filled = int(30 * self.done / max(self.total, 1))
+            self.stream.write(f"\rgrading [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+                              f" submissions, {self.failed} could not be graded, {self.elapsed():.0f} s")
+        elif self.total and (self.done == self.total or self.done % max(self.total // 10, 1) == 0):
+            self.stream.write(f"graded {self.done}/{self.total} submissions ({self.elapsed():.0f} s)\n")
+        self.stream.flush()
+
+    def elapsed(self):
+        return time.monotonic() - self.started
+
+    def finish(self):
+        if self.tty and self.total:
+            self.stream.write("\n")
+
+
+def summary(outcomes, grader):
+    """The table printed at the end: per assignment, scores and which cells students failed."""
+    lines = []
+    for assignment, results in sorted(outcomes.items()):
+        graded = [o for o in results if not o.problem]
+        lines.append(f"\n{assignment}: {len(results)} submissions, {len(graded)} graded")
+        if graded:
+            mean = sum(o.score for o in graded) / len(graded)
+            lines.append(f"  mean score {mean:.2f} of {graded[0].max_score:g}")
+            failed = defaultdict(int)
+            for outcome in graded:
+                for cell in outcome.failed_cells:
+                    failed[cell] += 1
+            for cell in _graded_cells(grader, assignment):
+                lines.append(f"  {cell:<40} failed by {failed.get(cell, 0):>4} of {len(graded)}")
+        for outcome in results:
+            if outcome.problem:
+                lines.append(f"  could not grade {outcome.student}: {outcome.problem}")
+    return "\n".join(lines)
+
+
+def _graded_cells(grader, assignment):
+    with Gradebook(grader.db_url, grader.coursedir.course_id) as gradebook:
+        return [c.name for n in gradebook.find_assignment(assignment).notebooks for c in n.grade_cells]

@@ -1,0 +1,185 @@
+"""Where grading jobs run: worker processes on this machine, or on a Dask cluster.
+
+Both hand each job to a ``WorkerProcess``: a ``python -m grader.worker`` subprocess that has
+imported MXNet once and forks a sandbox per submission. On a Dask cluster every Dask worker
+thread keeps one, so the grading itself is the same code wherever it runs; only plain data
+(jobs and results) travels, and the gradebook stays with the instructor's process.
+"""
+import os
+import queue
+import subprocess
+import sys
+import threading
+from dataclasses import asdict
+
+from . import protocol
+from .sandbox import Limits
+
+
+def _int_keys(result):
+    """JSON turned the cell indexes into strings; turn them back."""
+    for key in ("cells", "checks"):
+        result[key] = {int(k): v for k, v in result[key].items()}
+    return result
+
+
+class WorkerProcess:
+    """One grading worker subprocess; restarted once if it dies while grading a job."""
+
+    def __init__(self, settings):
+        self.settings, self.process = settings, None
+
+    def _start(self):
+        env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg")
+        self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, env=env, start_new_session=True)
+        protocol.send(self.process.stdin.fileno(), self.settings)
+
+    def grade(self, job):
+        for attempt in (1, 2):
+            if self.process is None or self.process.poll() is not None:
+                self._start()
+            try:
+                protocol.send(self.process.stdin.fileno(), job)
+                return _int_keys(protocol.receive(self.process.stdout.fileno()))
+            except (EOFError, OSError, protocol.ProtocolError) as error:
+                self.close()
+                if attempt == 2:
+                    raise RuntimeError(f"the grading worker failed twice on this notebook ({error})") from None
+
+    def close(self):
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def settings_for(grader, limits=Limits()):
+    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths()}
+
+
+class _Collector:
+    """Turns finished jobs back into finished submissions."""
+
+    def __init__(self):
+        self.waiting = {}
+
+    def add(self, submission):
+        key = (submission["student"], submission["assignment"])
+        submission["results"] = {}
+        self.waiting[key] = submission
+        return [(key, name, job) for name, job in submission["jobs"].items()]
+
+    def done(self, key, name, result):
+        submission = self.waiting[key]
+        if isinstance(result, Exception):
+            submission["problem"] = f"{name}.ipynb: {result}"
+        else:
+            submission["results"][name] = result
+        if submission["problem"] or len(submission["results"]) == len(submission["jobs"]):
+            return self.waiting.pop(key)
+        return None
+
+
+class LocalPool:
+    """``jobs`` worker processes on this machine, each grading one notebook at a time."""
+
+    def __init__(self, jobs, settings):
+        self.workers = [WorkerProcess(settings) for _ in range(jobs)]
+
+    def map_submissions(self, submissions):
+        todo, finished = queue.Queue(), queue.Queue()
+        collector = _Collector()
+
+        def serve(worker):
+            while True:
+                item = todo.get()
+                if item is None:
+                    return
+                key, name, job = item
+                try:
+                    result = worker.grade(job)
+                except Exception as error:  # report it with the submission; keep grading the rest
+                    result = error
+                finished.put((key, name, result))
+
+        threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in self.workers]
+        for thread in threads:
+            thread.start()
+        in_flight, limit = 0, 2 * len(self.workers)
+        submissions = iter(submissions)
+        try:
+            exhausted = False
+            while True:
+                while not exhausted and in_flight < limit:  # prepare only a few submissions ahead
+                    submission = next(submissions, None)
+                    if submission is None:
+                        exhausted = True
+                    elif not submission["jobs"]:
+                        yield submission
+                    else:
+                        in_flight += 1
+                        for item in collector.add(submission):
+                            todo.put(item)
+                if exhausted and in_flight == 0:
+                    return
+                complete = collector.done(*finished.get())
+                if complete is not None:
+                    in_flight -= 1
+                    yield complete
+        finally:
+            for _ in threads:
+                todo.put(None)
+            self.close()
+
+    def close(self):
+        for worker in self.workers:
+            worker.close()
+
+
+_local = threading.local()
+
+
+def grade_on_this_machine(job, settings):
+    """The task a Dask worker runs: grade one notebook with this thread's worker process."""
+    worker = getattr(_local, "worker", None)
+    if worker is None:
+        worker = _local.worker = WorkerProcess(settings)
+    return worker.grade(job)
+
+
+class DaskPool:
+    """Sends each notebook's job to a Dask cluster; results come back to this process."""
+
+    def __init__(self, address, settings):
+        from distributed import Client
+        self.client = Client(address, timeout="30s")
+        self.settings = settings
+
+    def map_submissions(self, submissions):
+        from distributed import as_completed
+        collector = _Collector()
+        futures = as_completed([])
+        keys = {}
+        pending = 0
+        try:
+            for submission in submissions:
+                if not submission["jobs"]:
+                    yield submission
+                    continue
+                for key, name, job in collector.add(submission):
+                    future = self.client.submit(grade_on_this_machine, job, self.settings, pure=False)
+                    keys[future.key] = (key, name)
+                    futures.add(future)
+                    pending += 1
+            for future in futures:
+                key, name = keys[future.key]
+                try:
+                    result = future.result()
+                except Exception as error:
+                    result = error
+                complete = collector.done(key, name, result)
+                if complete is not None:
+                    yield complete
+        finally:
+            self.client.close()

@@ -1,0 +1,153 @@
+"""Benchmark: plain ``nbgrader autograde`` against ``python -m grader autograde`` on one class.
+
+    python -m grader.benchmark [--students 30] [--chapters 6] [--jobs N] [--keep DIR]
+
+Makes a course in a scratch folder and a class of mixed answers (complete, blank, partly done,
+known wrong answers, correct answers written differently), grades two identical copies of it,
+one with each command, checks that every graded cell got the same score, and prints both times,
+their ratio and the peak memory of each (all processes of the command, sampled).
+"""
+import argparse
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import nbformat
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _tree_rss(pid):
+    """Resident memory of a process and all its descendants, in bytes."""
+    children = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()
+                children.setdefault(int(fields[1]), []).append(int(entry))
+            except OSError:
+                continue
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        todo.extend(children.get(current, []))
+        try:
+            total += int(open(f"/proc/{current}/statm").read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except OSError:
+            pass
+    return total
+
+
+def timed(args, cwd):
+    """Run a command; (seconds, peak memory of its process tree in bytes)."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONWARNINGS="ignore::DeprecationWarning")
+    started = time.monotonic()
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = [0]
+
+    def sample():
+        while process.poll() is None:
+            peak[0] = max(peak[0], _tree_rss(process.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, errors = process.communicate()
+    seconds = time.monotonic() - started
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed:\n{errors[-3000:]}")
+    return seconds, peak[0]
+
+
+def make_class(root, students, chapters):
+    """Submissions of ``students`` students in the first ``chapters`` chapters, answers mixed."""
+    from grader import known_answers
+    sys.path.insert(0, str(REPO))
+    from tests import course
+
+    names = list(course.chapters().items())[:chapters]
+    kinds = itertools.cycle(["complete", "wrong", "right", "blank", "partly", "wrong"])
+    wrong = itertools.cycle(known_answers.WRONG)
+    for number in range(students):
+        student = f"student{number:03d}"
+        for assignment, name in names:
+            release = course.read(root / "chapters" / assignment / name)
+            answers = course.solution_sources(course.read(root / "solutions" / assignment / name))
+            kind = next(kinds)
+            if kind == "blank":
+                chosen = {}
+            elif kind == "partly":
+                first = next(iter(answers))
+                chosen = {first: answers[first]}
+            elif kind == "wrong":
+                mistake = next(a for a in wrong if a.exercise in answers)
+                chosen = dict(answers, **{mistake.exercise: mistake.source})
+            elif kind == "right":
+                chosen = {ex: next((a.source for a in known_answers.RIGHT[::-1] if a.exercise == ex), src)
+                          for ex, src in answers.items()}
+            else:
+                chosen = answers
+            course.submit(root, student, assignment, course.with_answers(release, chosen))
+    return [a for a, _ in names]
+
+
+def cell_scores(root):
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gradebook:
+        return {(s.student.id, s.assignment.name, g.name): g.score
+                for a in gradebook.assignments for s in a.submissions for n in s.notebooks for g in n.grades}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=30)
+    parser.add_argument("--chapters", type=int, default=6)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--keep", type=Path, help="keep the two graded courses in this folder")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(REPO))
+    from tests import course
+
+    scratch = Path(args.keep or tempfile.mkdtemp(prefix="grader-benchmark-"))
+    base = course.make_course(scratch / "base")
+    assignments = make_class(base, args.students, args.chapters)
+    notebooks = sum(1 for _ in (base / "submitted").glob("*/*/*.ipynb"))
+    plain, ours = scratch / "nbgrader", scratch / "grader"
+    for target in (plain, ours):
+        shutil.copytree(base, target)
+
+    print(f"{args.students} students x {len(assignments)} chapters = {notebooks} notebooks, "
+          f"{os.cpu_count()} cores; grading with plain nbgrader autograde ...", flush=True)
+    plain_seconds, plain_peak = 0.0, 0
+    for assignment in assignments:
+        seconds, peak = timed([str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment,
+                               "--log-level=ERROR"], plain)
+        plain_seconds, plain_peak = plain_seconds + seconds, max(plain_peak, peak)
+    print(f"  nbgrader autograde:       {plain_seconds:8.1f} s  ({plain_seconds / notebooks:.3f} s per notebook), "
+          f"peak memory {plain_peak / 2**20:.0f} MiB", flush=True)
+    ours_seconds, ours_peak = timed([sys.executable, "-m", "grader", "autograde", "--jobs", str(args.jobs)], ours)
+    print(f"  python -m grader autograde: {ours_seconds:6.1f} s  ({ours_seconds / notebooks:.3f} s per notebook), "
+          f"peak memory {ours_peak / 2**20:.0f} MiB, --jobs {args.jobs}")
+
+    expected, actual = cell_scores(plain), cell_scores(ours)
+    differing = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
+    print(f"  scores: {len(expected)} graded cells, {len(differing)} differ")
+    for key in differing[:20]:
+        print(f"    {'/'.join(key)}: nbgrader {expected.get(key)}, grader {actual.get(key)}")
+    print(f"  throughput ratio: {plain_seconds / ours_seconds:.1f} x")
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

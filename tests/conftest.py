@@ -20,10 +20,11 @@ class GradedClass:
         return course.cell_scores(self.root, student, assignment)
 
 
-def _exercise_cells(release):
-    """{exercise: [grade_ids of its graded cells]} of a released notebook."""
+def _exercise_cells(source):
+    """{exercise: [grade_ids of its graded cells]}, from the instructor's notebook (in the release
+    the hidden tests are gone)."""
     cells = {}
-    for cell in release.cells:
+    for cell in source.cells:
         for check_id in course.check_ids(cell):
             cells.setdefault(check_id.split(".")[0], []).append(course.nbgrader_meta(cell)["grade_id"])
     return cells
@@ -46,8 +47,9 @@ def graded_class(tmp_path_factory):
     expected = {}
     for assignment, name in course.chapters().items():
         release = course.read(root / "chapters" / assignment / name)
-        answers = course.solution_sources(course.read(root / "solutions" / assignment / name))
-        by_exercise = _exercise_cells(release)
+        source = course.read(root / "solutions" / assignment / name)
+        answers = course.solution_sources(source)
+        by_exercise = _exercise_cells(source)
         graded = course.graded_cells(release)
 
         def submit(student, notebook, passing):
@@ -90,3 +92,31 @@ def graded_class(tmp_path_factory):
         course.nbgrader("generate_feedback", assignment, cwd=root)
     course.nbgrader("export", "--to", str(root / "grades.csv"), cwd=root)
     return GradedClass(root, course.read_grades(root / "grades.csv"), expected, logs)
+
+
+@dataclass
+class FastGradedClass:
+    root: Path
+    output: str               # what `python -m grader autograde` printed
+    nbgrader: GradedClass     # the same class graded by plain nbgrader
+
+    def cells(self, student, assignment):
+        return course.cell_scores(self.root, student, assignment)
+
+
+def ungraded_copy(graded_class, target):
+    """The sample class as submitted, with nbgrader's grading removed (gradebook cells kept)."""
+    import shutil
+    shutil.copytree(graded_class.root, target, ignore=shutil.ignore_patterns("autograded", "feedback"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def fast_graded_class(graded_class, tmp_path_factory):
+    """The sample class graded again, from the start, with `python -m grader autograde`."""
+    root = ungraded_copy(graded_class, tmp_path_factory.mktemp("fast") / "course")
+    result = course.run([course.sys.executable, "-m", "grader", "autograde", "--jobs", "2"], cwd=root)
+    for assignment in course.chapters():
+        course.nbgrader("generate_feedback", assignment, cwd=root)
+    course.nbgrader("export", "--to", str(root / "grades.csv"), cwd=root)
+    return FastGradedClass(root, result.stdout + result.stderr, graded_class)

@@ -1,0 +1,135 @@
+"""Hostile submissions: each a cheat with a wrong answer (it must gain nothing) or an attack with a
+right answer (nothing may be lost), and what each graded cell must score.
+
+A submission is chapter 1 (corr2d) or chapter 5 (corr2d_multi_in, corr2d_multi_in_out) with
+``answer`` in the solution cell(s), ``extra`` cells added after the answers, and ``tamper``
+applied to the notebook. ``expect`` is "all" (every graded cell full), "none" (every graded cell
+zero) or {grade_id or exercise: True (full) / False (zero)}. The attacks find the course through
+HOSTILE_ROOT and HOSTILE_PORT, set by the test: a real student would have to guess them.
+"""
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+CH1, CH5 = "ch1_cross_correlation", "ch5_channels"
+
+WRONG = "def corr2d(X, K):\n    return nd.zeros((1, 1))\n"
+RIGHT = None  # the instructor's answer
+
+
+@dataclass
+class Hostile:
+    name: str
+    expect: object
+    extra: tuple = ()
+    answer: Optional[str] = RIGHT
+    assignment: str = CH1
+    answers: dict = field(default_factory=dict)     # chapter 5: {exercise: source}
+    tamper: Optional[Callable] = None
+
+
+def _test_cells(notebook):
+    return [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("grade")
+            and not c.metadata["nbgrader"].get("solution")]
+
+
+def _edit_tests(notebook):
+    for cell in _test_cells(notebook):
+        cell.source = "pass"
+
+
+def _delete_tests(notebook):
+    notebook.cells = [c for c in notebook.cells if c not in _test_cells(notebook)]
+
+
+def _duplicate_test(notebook):
+    import copy
+    first = _test_cells(notebook)[0]
+    notebook.cells.insert(notebook.cells.index(first), copy.deepcopy(first))
+
+
+def _more_points(notebook):
+    for cell in _test_cells(notebook):
+        cell.metadata["nbgrader"]["points"] = 100
+
+
+def _fake_graded_cell(notebook):
+    import nbformat
+    cell = nbformat.v4.new_code_cell("print('full marks please')")
+    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "bonus", "locked": True, "points": 100,
+                                 "schema_version": 3, "solution": False, "task": False}
+    notebook.cells.append(cell)
+
+
+ENTRIES = [
+    # cheats: a wrong corr2d and a trick that would make plain nbgrader's in-kernel tests pass
+    Hostile("patch-numpy-allclose", "none", answer=WRONG, extra=(
+        "import numpy\nnumpy.allclose = lambda *a, **k: True\nnumpy.array_equal = lambda *a, **k: True\n"
+        "numpy.testing.assert_allclose = lambda *a, **k: None\n",)),
+    Hostile("patch-reference", "none", answer=WRONG, extra=(
+        "import grader.reference as reference\nreference.corr2d = lambda X, K: nd.zeros((1, 1))\n",)),
+    Hostile("patch-mxnet-nd", "none", answer=WRONG, extra=(
+        "from mxnet import nd as mxnd\nmxnd.Convolution = lambda *a, **k: mxnd.zeros((1, 1, 1, 1))\n",)),
+    Hostile("patch-test-helpers", "none", answer=WRONG, extra=(
+        "import grader.notebook, grader.checks, grader.compare\n"
+        "grader.notebook.check = grader.notebook.judge_cases = lambda *a, **k: None\n"
+        "grader.compare.compare_values = grader.compare.compare_shape = lambda *a, **k: None\n"
+        "check = lambda *a, **k: None\n",)),
+    Hostile("input-transformer-blanks-tests", "none", answer=WRONG, extra=(
+        "get_ipython().input_transformers_post.append(lambda lines: ['pass\\n'])\n",)),
+    Hostile("ast-transformer-rewrites-tests", "none", answer=WRONG, extra=(
+        "import ast\nclass Blank(ast.NodeTransformer):\n    def visit_Module(self, node):\n"
+        "        node.body = [ast.Pass()]\n        return node\nget_ipython().ast_transformers.append(Blank())\n",)),
+    Hostile("patch-showtraceback-excepthook-assertionerror", "none", answer=WRONG, extra=(
+        "import sys, builtins\nget_ipython().showtraceback = lambda *a, **k: None\n"
+        "sys.excepthook = lambda *a: None\nbuiltins.AssertionError = type('Quiet', (Exception,), {})\n",)),
+    Hostile("eq-always-true", "none", answer=(
+        "class Anything:\n    def __eq__(self, other): return True\n    def __array__(self, *a): return __import__('numpy').zeros((1, 1))\n"
+        "    shape = property(lambda self: (2, 2))\n"
+        "def corr2d(X, K):\n    return Anything()\n")),
+    Hostile("ndarray-subclass", "none", answer=(
+        "class Agreeable(nd.NDArray):\n    def __eq__(self, other): return True\n"
+        "def corr2d(X, K):\n    out = nd.zeros((1, 1))\n    out.__class__ = Agreeable\n    return out\n")),
+    Hostile("object-dtype-and-lists", "none", answer="def corr2d(X, K):\n    return [[19, 25], [37, 43]]\n"),
+    Hostile("nan-output", {"corr2d_example": False, "corr2d_shapes": True, "corr2d_values": False,
+                           "corr2d_edge_cases": False}, answer=(
+        "def corr2d(X, K):\n    return nd.full((X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1), float('nan'))\n")),
+    Hostile("integer-output", {"corr2d_example": True, "corr2d_shapes": True, "corr2d_values": False,
+                               "corr2d_edge_cases": False}, extra=(
+        "_right = corr2d\ndef corr2d(X, K):\n    return _right(X, K).astype('int32')\n",)),
+    Hostile("reseed-random-generators", "none", answer=WRONG, extra=(
+        "import random, numpy, mxnet\nrandom.seed(0); numpy.random.seed(0); mxnet.random.seed(0)\n",)),
+    Hostile("read-solution-notebook", "none", answer=WRONG + (
+        "import glob, json, os\n"
+        "for path in glob.glob(os.environ['HOSTILE_ROOT'] + '/solutions/ch1_cross_correlation/*.ipynb'):\n"
+        "    for cell in json.load(open(path))['cells']:\n"
+        "        if 'def corr2d' in ''.join(cell['source']):\n            exec(''.join(cell['source']))\n")),
+    Hostile("locked-test-cells-edited", "none", answer=WRONG, tamper=_edit_tests),
+    Hostile("locked-test-cells-deleted", "none", answer=WRONG, tamper=_delete_tests),
+    Hostile("locked-test-cell-duplicated", "all", tamper=_duplicate_test),
+    Hostile("locked-test-cells-given-more-points", "none", answer=WRONG, tamper=_more_points),
+    Hostile("fake-graded-cell", "all", tamper=_fake_graded_cell),
+    # attacks with a right answer: the attack may cost its own cell, nothing else
+    Hostile("os-exit-in-a-cell", "all", extra=("import os\nos._exit(0)\n",)),
+    Hostile("sys-exit-in-a-cell", "all", extra=("import sys\nsys.exit(3)\n",)),
+    Hostile("kill-the-parent", "all", extra=(
+        "import os, signal\nfor pid in (os.getppid(), os.getpgid(0) and os.getppid()):\n"
+        "    try:\n        os.kill(pid, signal.SIGKILL)\n    except OSError as error:\n        print(error)\n",)),
+    Hostile("infinite-loop-in-a-cell", "all", extra=("while True:\n    pass\n",)),
+    Hostile("sleep-for-a-day", "all", extra=("import time\ntime.sleep(86400)\n",)),
+    Hostile("memory-bomb", "all", extra=("hoard = []\nwhile True:\n    hoard.append(bytearray(2**26))\n",)),
+    Hostile("fork-bomb", "all", extra=(
+        "import os\nwhile True:\n    try:\n        if os.fork() == 0:\n            os.setsid()\n"
+        "    except OSError:\n        pass\n",)),
+    Hostile("gigabyte-of-output", "all", extra=("print('x' * 2**30)\n",)),
+    Hostile("open-a-socket", "all", extra=(
+        "import socket, os\nsocket.create_connection(('127.0.0.1', int(os.environ.get('HOSTILE_PORT', '9'))), timeout=2)\n",)),
+    Hostile("write-gradebook-and-other-students", "all", extra=(
+        "import glob, os\nroot = os.environ['HOSTILE_ROOT']\n"
+        "for path in [root + '/gradebook.db'] + glob.glob(root + '/submitted/honest-complete/*/*.ipynb'):\n"
+        "    try:\n        open(path, 'w').write('garbage')\n    except OSError as error:\n        print(error)\n",)),
+    # chapter 5: a failure inside one exercise costs that exercise only
+    Hostile("os-exit-inside-one-exercise", {"corr2d_multi_in": False, "corr2d_multi_in_out": True},
+            assignment=CH5, answers={"corr2d_multi_in": "def corr2d_multi_in(X, K):\n    import os\n    os._exit(1)\n"}),
+    Hostile("infinite-loop-inside-one-exercise", {"corr2d_multi_in": False, "corr2d_multi_in_out": True},
+            assignment=CH5, answers={"corr2d_multi_in": "def corr2d_multi_in(X, K):\n    while True:\n        pass\n"}),
+]

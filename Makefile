@@ -58,7 +58,8 @@ browser:
 release: venv
 	$(BIN)/python -m book.release
 
-test: venv
+# The tests read the built sites, so the book is built (or brought up to date) first.
+test: book
 	$(BIN)/python -m pytest
 
 # Re-pin every package after changing requirements.txt.

@@ -1,0 +1,71 @@
+"""The built student site shows the results of the notes, executed, and exercise stubs without
+tracebacks (the site is built by `make book`; `make test` builds it first)."""
+import re
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
+PAGES = {"ch1": "ch1_cross_correlation/cross_correlation", "ch2": "ch2_conv_layer/conv_layer",
+         "ch3": "ch3_learning_kernel/learning_kernel", "ch4": "ch4_padding_stride/padding_stride",
+         "ch5": "ch5_channels/channels", "ch6": "ch6_conv_1x1/conv_1x1"}
+
+
+def cells(chapter):
+    path = SITE / "chapters" / f"{PAGES[chapter]}.html"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: run `make book` first")
+    page = BeautifulSoup(path.read_text("utf8"), "html.parser")
+    return [(c.select_one("div.cell_input"), c.select_one("div.cell_output")) for c in page.select("div.cell")]
+
+
+def outputs(chapter):
+    return [out.get_text() for _, out in cells(chapter) if out is not None]
+
+
+def test_the_site_has_the_introduction_and_six_chapters():
+    assert (SITE / "index.html").is_file() or (SITE / "intro.html").is_file()
+    assert all((SITE / "chapters" / f"{page}.html").is_file() for page in PAGES.values())
+
+
+def test_chapter_1_shows_19_25_37_43():
+    assert any("[[[[19. 25.]" in text and "[37. 43.]]]]" in text for text in outputs("ch1"))
+
+
+def test_chapter_2_finds_the_edges_as_columns_of_1_and_minus_1():
+    assert any(text.count("[ 0.  1.  0.  0.  0. -1.  0.]") == 6 for text in outputs("ch2"))
+
+
+def test_chapter_3_loss_falls_over_ten_epochs_and_the_kernel_approaches_1_minus_1():
+    text = next(t for t in outputs("ch3") if "epoch 10" in t)
+    losses = [float(x) for x in re.findall(r"epoch \d+, loss ([0-9.]+)", text)]
+    assert len(losses) == 10 and all(b < a for a, b in zip(losses, losses[1:]))
+    kernel = next(t for t in outputs("ch3") if "NDArray 1x2" in t)
+    learned = [float(x) for x in re.search(r"\[\[\s*([-0-9.e]+)\s+([-0-9.e]+)\]\]", kernel).groups()]
+    assert abs(learned[0] - 1) < 0.1 and abs(learned[1] + 1) < 0.1
+
+
+def test_chapter_4_shapes_of_the_four_settings():
+    shapes = [t.strip() for t in outputs("ch4") if re.fullmatch(r"\s*\(\d+, \d+\)\s*", t)]
+    assert shapes == ["(8, 8)", "(8, 8)", "(4, 4)", "(2, 2)"]
+
+
+def test_chapter_5_two_channels_and_three_stacked_kernels():
+    text = "\n".join(outputs("ch5"))
+    assert "[[[[ 56.  72.]\n   [104. 120.]]]]" in text and "(3, 2, 2, 2)" in text
+    for rows in ("[[ 76. 100.]\n   [148. 172.]]", "[[ 96. 128.]\n   [192. 224.]]"):
+        assert rows in text
+
+
+def test_chapter_6_the_1x1_version_equals_the_general_one_within_1e_6():
+    text = next(t for t in outputs("ch6") if "largest difference" in t)
+    assert float(re.search(r"largest difference: ([0-9.e+-]+)", text).group(1)) < 1e-6
+
+
+@pytest.mark.parametrize("chapter", PAGES)
+def test_exercise_cells_are_stubs_with_no_traceback(chapter):
+    stubs = [(source, out) for source, out in cells(chapter)
+             if source is not None and "raise NotImplementedError()" in source.get_text()]
+    assert stubs and all(out is None or not out.get_text().strip() for _, out in stubs)
+    assert not any("Traceback" in text or "NotImplementedError" in text for text in outputs(chapter))

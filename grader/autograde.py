@@ -135,8 +135,24 @@ def check_of(cell):
     return calls[0]
 
 
-def make_job(notebook, student, assignment, notebook_name, secret):
-    """The steps a worker runs: the notebook's code cells in order, graded test cells as checks."""
+def shared_cells(release):
+    """Sources of the release's leading code cells that every submission starts with (set-up,
+    figures, worked examples): up to the first answer or graded cell."""
+    shared = []
+    for cell in release.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution") or meta.get("grade"):
+            break
+        shared.append(cell.source)
+    return shared
+
+
+def make_job(notebook, student, assignment, notebook_name, secret, shared=()):
+    """The steps a worker runs: the notebook's code cells in order, graded test cells as checks.
+    Its leading cells that are the release's ``shared`` cells are marked: workers run those once
+    per chapter (worker.py)."""
     steps = []
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -148,6 +164,13 @@ def make_job(notebook, student, assignment, notebook_name, secret):
                           "seed": case_seed(student, assignment, check_id, secret)})
         else:
             steps.append({"cell": index, "exec": cell.source})
+    # Cells after the last graded cell cannot change any grade: nbgrader runs them, we need not.
+    while steps and "exec" in steps[-1]:
+        steps.pop()
+    for step, source in zip(steps, shared):
+        if step.get("exec") != source:
+            break
+        step["shared"] = True
     return {"student": student, "assignment": assignment, "notebook": notebook_name, "steps": steps}
 
 
@@ -183,6 +206,7 @@ class Grader:
         self.secret = course_secret.load(self.root)
         self.db_url = self.coursedir.db_url
         self._sanitize, self._record = sanitize_chain(self.config), record_chain(self.config)
+        self._shared_cells = {}
 
     # ---------------------------------------------------------------- what to grade
     def assignments(self, wanted=()):
@@ -241,8 +265,16 @@ class Grader:
                 submission["jobs"] = {}
                 return submission
             submission["notebooks"][name] = notebook
-            submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret)
+            submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret,
+                                                self._shared(assignment, name))
         return submission
+
+    def _shared(self, assignment, name):
+        if (assignment, name) not in self._shared_cells:
+            path = Path(self.coursedir.format_path(self.coursedir.release_directory, ".", assignment)) / f"{name}.ipynb"
+            self._shared_cells[(assignment, name)] = shared_cells(nbformat.read(str(path), as_version=4)) \
+                if path.is_file() else []
+        return self._shared_cells[(assignment, name)]
 
     def _resources(self, student, assignment, name):
         return {"nbgrader": {"student": student, "assignment": assignment, "notebook": name,

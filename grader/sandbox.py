@@ -64,6 +64,12 @@ def claim_slot(limit=1000):
 _claimed = []
 
 
+def release_inherited_slots():
+    """In a forked child: close its copies of the parent's slot locks (the parent keeps them)."""
+    while _claimed:
+        _claimed.pop().close()
+
+
 class SandboxFailure(Exception):
     """The sandboxed process died, ran out of time, or answered nonsense."""
 
@@ -230,10 +236,7 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
     os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"), MPLCONFIGDIR=scratch)
     for fd in (0, 1, 2):  # what the student writes to the raw file descriptors goes nowhere
         os.dup2(os.open(os.devnull, os.O_RDWR), fd)
-    previous = 2
-    for fd in sorted(keep_fds) + [65536]:  # close every inherited descriptor but the pipes
-        os.closerange(previous + 1, fd)
-        previous = fd
+    close_descriptors_except(keep_fds)
     vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
     for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, vm + limits.memory_bytes),
                          (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
@@ -255,6 +258,14 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
 def _mount(libc, source, target, fstype, flags, data=None):
     if libc.mount(source, os.fsencode(target), fstype, flags, data.encode() if data else None) != 0:
         raise OSError(ctypes.get_errno(), f"mount on {target} failed")
+
+
+def close_descriptors_except(keep_fds):
+    """Close every inherited descriptor above stderr but ``keep_fds``."""
+    previous = 2
+    for fd in sorted(keep_fds) + [65536]:
+        os.closerange(previous + 1, fd)
+        previous = fd
 
 
 def _hide(libc, path):

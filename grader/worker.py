@@ -10,9 +10,15 @@ sends the student's side only the inputs, and judges the plain results here. A c
 kills or hangs the sandbox costs that cell only: a fresh sandbox replays the cells before it and
 grading goes on. ``python -m grader.worker`` serves jobs over stdin/stdout (protocol.py).
 """
+import ctypes
+import hashlib
+import itertools
+import json
 import os
+import signal
 import sys
 import time
+from collections import OrderedDict
 
 import numpy as np
 
@@ -23,12 +29,18 @@ from . import sandbox
 from .sandbox import Limits, Sandbox, SandboxFailure
 
 MAX_RESTARTS = 8
+MAX_ZYGOTES = 3   # chapters whose shared cells stay ready, per worker
+
+
+class ZygoteFailure(Exception):
+    """A chapter's zygote process stopped; the job is graded without it."""
 
 
 class Worker:
     def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
         self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
         self._spare = None
+        self._zygotes = OrderedDict()
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
         sandbox.shell()
@@ -43,6 +55,27 @@ class Worker:
             self._spare = Sandbox(self.slot, self.limits, self.hidden_paths)
 
     def grade(self, job):
+        """Grade a job; its leading "shared" steps (the release's cells every submission of the
+        chapter starts with: set-up, figures, worked examples) run once per chapter in a zygote,
+        and the job's sandboxes are forked from there."""
+        shared = list(itertools.takewhile(lambda step: step.get("shared"), job["steps"]))
+        if not shared:
+            return self.grade_here(job)
+        sources = [step["exec"] for step in shared]
+        key = hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+        zygote = self._zygotes.pop(key, None) or _Zygote(self, sources)
+        self._zygotes[key] = zygote
+        while len(self._zygotes) > MAX_ZYGOTES:
+            self._zygotes.popitem(last=False)[1].close()
+        try:
+            result = zygote.grade(dict(job, steps=job["steps"][len(shared):]))
+        except ZygoteFailure:
+            self._zygotes.pop(key).close()
+            return self.grade_here(job)
+        result["cells"].update({step["cell"]: output for step, output in zip(shared, zygote.prefix)})
+        return result
+
+    def grade_here(self, job):
         started = time.monotonic()
         run = _Run(self, job)
         try:
@@ -60,6 +93,84 @@ class Worker:
         if self._spare is not None:
             self._spare.close()
             self._spare = None
+        while self._zygotes:
+            self._zygotes.popitem()[1].close()
+
+    def _forget_in_child(self):
+        """In a forked child: the parent's spare sandbox and zygotes are not this process's."""
+        self._spare, self._zygotes = None, OrderedDict()
+
+
+class _Zygote:
+    """A trusted process forked from the worker that has run a chapter's shared cells (the
+    instructor's code, never a student's) and forks each submission's sandbox from that state.
+    It has a sandbox slot of its own, and forks its next sandbox before it receives the job."""
+
+    def __init__(self, worker, sources):
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                os.close(to_child_w)
+                os.close(from_child_r)
+                # Dies with its worker, and holds none of its descriptors (the worker's channel to
+                # the instructor's process must close when the worker does).
+                ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+                os.dup2(os.open(os.devnull, os.O_RDWR), 0)
+                os.dup2(2, 1)
+                sandbox.release_inherited_slots()
+                sandbox.close_descriptors_except((to_child_r, from_child_w))
+                worker._forget_in_child()
+                inner = Worker(sandbox.claim_slot(), worker.limits, worker.hidden_paths)
+                shell = sandbox.shell()
+                prefix = [sandbox._run_cell(shell, source, worker.limits) for source in sources]
+                protocol.send(from_child_w, {"prefix": prefix})
+                while True:
+                    inner.prepare()
+                    try:
+                        job = protocol.receive(to_child_r)
+                    except EOFError:
+                        break
+                    protocol.send(from_child_w, inner.grade_here(job))
+                inner.close()
+                status = 0
+            finally:
+                os._exit(status)
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.pid, self._send_fd, self._receive_fd = pid, to_child_w, from_child_r
+        self.prefix = self._receive()["prefix"]
+
+    def _receive(self):
+        try:
+            return protocol.receive(self._receive_fd)
+        except (EOFError, protocol.ProtocolError) as error:
+            raise ZygoteFailure(str(error)) from None
+
+    def grade(self, job):
+        try:
+            protocol.send(self._send_fd, job)
+        except OSError as error:
+            raise ZygoteFailure(str(error)) from None
+        result = self._receive()
+        for key in ("cells", "checks"):
+            result[key] = {int(k): v for k, v in result[key].items()}
+        return result
+
+    def close(self):
+        for fd in (self._send_fd, self._receive_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (OSError, ChildProcessError):
+            pass
 
 
 class _Run:

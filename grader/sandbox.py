@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from . import protocol
 
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x2000, 0x4000, 0x40000
+MS_RDONLY, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x4000, 0x40000
 PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 38, 1, 36
 FIRST_UID = 61000   # sandbox slot n runs as uid FIRST_UID + n
 
@@ -223,10 +223,12 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
     applied = []
     if os.geteuid() == 0 and libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
         libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+        needed = _needed_paths()
         for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
             if os.path.isdir(scratch):
-                _mount(libc, b"tmpfs", scratch, b"tmpfs", 0, f"size={limits.scratch_bytes},mode=1777")
-        _keep_python_readable(libc)
+                _cover(libc, scratch, f"size={limits.scratch_bytes},mode=1777", needed)
+        for closed in _closed_folders(needed):
+            _cover(libc, closed, "size=64k,mode=755", needed)
         for path in hidden_paths:
             _hide(libc, path)
         applied += ["no network", "private folders hidden", "private scratch"]
@@ -276,32 +278,41 @@ def _hide(libc, path):
         _mount(libc, os.fsencode(os.devnull), path, None, MS_BIND)
 
 
-def _keep_python_readable(libc):
-    """Python may live under a folder only root can enter (pyenv in /root, mode 700); the
-    unprivileged sandbox must still import from it. In this mount namespace only: move the
-    Python tree aside, cover the closed folder with an empty tmpfs anyone may enter (which hides
-    the rest of it), and move the tree back in."""
-    needed = {os.path.realpath(p) for p in [sys.prefix, sys.base_prefix, *sys.path] if p and os.path.isdir(p)}
-    moves = {}  # closed folder -> its children on the way to what is needed
+def _needed_paths():
+    """What the sandbox must still read: Python, its packages and the course's code (all of which
+    may lie under /tmp, say in a CI checkout, or under a folder only root can enter, like pyenv's
+    /root). The smallest set of folders covering them."""
+    import grader
+    candidates = [sys.prefix, sys.base_prefix, *sys.path, os.path.dirname(os.path.dirname(grader.__file__))]
+    paths = sorted({os.path.realpath(p) for p in candidates if p and os.path.isdir(p)})
+    return [p for p in paths if not any(p.startswith(q + "/") for q in paths if q != p)]
+
+
+def _closed_folders(needed):
+    """The first folder on the way to each needed path that others may not enter (mode 700)."""
+    closed = set()
     for path in needed:
         parts = path.strip("/").split("/")
         for depth in range(1, len(parts)):
             folder = "/" + "/".join(parts[:depth])
             if not os.stat(folder).st_mode & 0o001:
-                moves.setdefault(folder, set()).add(parts[depth])
+                closed.add(folder)
                 break
-    for n, (closed, children) in enumerate(sorted(moves.items())):
-        aside = []
-        for m, child in enumerate(sorted(children)):
-            spot = f"/tmp/.python-{n}-{m}"
-            os.mkdir(spot)
-            _mount(libc, os.fsencode(os.path.join(closed, child)), spot, None, MS_BIND | MS_REC)
-            aside.append((spot, child))
-        _mount(libc, b"tmpfs", closed, b"tmpfs", 0, "size=64k,mode=755")
-        for spot, child in aside:
-            os.mkdir(os.path.join(closed, child))
-            _mount(libc, os.fsencode(spot), os.path.join(closed, child), None, MS_MOVE)
-            os.rmdir(spot)
+    return sorted(closed)
+
+
+def _cover(libc, folder, options, needed):
+    """Mount an empty tmpfs over ``folder``, then bind the needed paths inside it back in place:
+    they are reached through descriptors opened before the cover went on."""
+    inside = [p for p in needed if p.startswith(folder.rstrip("/") + "/")]
+    if folder in needed:
+        return
+    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in inside]
+    _mount(libc, b"tmpfs", folder, b"tmpfs", 0, options)
+    for path, descriptor in kept:
+        os.makedirs(path, exist_ok=True)
+        _mount(libc, f"/proc/self/fd/{descriptor}".encode(), path, None, MS_BIND | MS_REC)
+        os.close(descriptor)
 
 
 class _BoundedText(io.TextIOBase):

@@ -243,6 +243,7 @@ class Grader:
                 outcome = self._commit(submission)
                 outcomes[outcome.assignment].append(outcome)
                 progress.advance(outcome)
+        shutil.rmtree(self.root / PARTIAL, ignore_errors=True)
         progress.finish()
         return dict(outcomes)
 
@@ -315,6 +316,10 @@ class Grader:
             shutil.rmtree(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         os.replace(partial, final)
+        try:
+            partial.parent.rmdir()  # the student's folder, empty unless another chapter is in flight
+        except OSError:
+            pass
         with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
             graded = gradebook.find_submission(assignment, student)
             outcome.score, outcome.max_score = graded.score, graded.max_score

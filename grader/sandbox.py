@@ -13,6 +13,7 @@ and sends back only plain data (see protocol.py). The child:
 Forking after ``import mxnet`` costs tens of milliseconds instead of seconds for a fresh kernel.
 """
 import ctypes
+import gc
 import io
 import os
 import resource
@@ -25,7 +26,7 @@ from . import protocol
 
 CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
 MS_RDONLY, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x4000, 0x40000
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 38, 1, 36
+PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 1, 36, 4
 FIRST_UID = 61000   # sandbox slot n runs as uid FIRST_UID + n
 
 
@@ -83,6 +84,7 @@ class Sandbox:
         from_child_r, from_child_w = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # the child's garbage collector leaves the inherited objects (and their pages) alone
         pid = os.fork()
         if pid == 0:  # the child: never returns
             os.close(to_child_w)
@@ -173,23 +175,46 @@ def _reap_uid(uid):
     is left counting against the next sandbox's process limit."""
     if os.geteuid() != 0:
         return
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setresuid(uid, uid, uid)
-            for _ in range(10000):  # until no process of the uid is left to signal
-                os.kill(-1, signal.SIGKILL)  # as that uid: all of its processes but this one
-        except ProcessLookupError:
-            pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-    while True:  # collect the orphans the sandbox left
+    for _ in range(100):
+        collect_orphans()
+        if not _processes_of(uid):
+            return
+        pid = os.fork()
+        if pid == 0:  # as that uid, signal all of its processes (kill(-1) reaches no other uid's)
+            try:
+                os.setresuid(uid, uid, uid)
+                os.kill(-1, signal.SIGKILL)
+            finally:
+                os._exit(0)
+        os.waitpid(pid, 0)
+
+
+def _processes_of(uid):
+    """Living processes of ``uid`` (a sandbox's processes are dumpable, so their /proc entries
+    belong to it). Zombies are left out: they hold nothing, and their parent collects them."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if os.stat(f"/proc/{entry}").st_uid == uid and _state(entry) != "Z":
+                    found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
+def _state(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()[0]
+
+
+def collect_orphans():
+    while True:
         try:
             if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
+                return
         except ChildProcessError:
-            break
+            return
 
 
 def become_subreaper():
@@ -250,6 +275,7 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        libc.prctl(PR_SET_DUMPABLE, 1)  # /proc/<pid> of its processes belong to its uid: see _processes_of
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         applied.append(f"uid {uid}")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)

@@ -51,6 +51,7 @@ class Worker:
         return sandbox or Sandbox(self.slot, self.limits, self.hidden_paths)
 
     def prepare(self):
+        sandbox.collect_orphans()  # sandboxes of closed zygotes come back to this subreaper
         if self._spare is None:
             self._spare = Sandbox(self.slot, self.limits, self.hidden_paths)
 
@@ -160,16 +161,22 @@ class _Zygote:
             result[key] = {int(k): v for k, v in result[key].items()}
         return result
 
-    def close(self):
+    def close(self, seconds=5):
+        """Let the zygote close its sandboxes and exit (end of its input); kill it if it does not."""
         for fd in (self._send_fd, self._receive_fd):
             try:
                 os.close(fd)
             except OSError:
                 pass
+        deadline = time.monotonic() + seconds
         try:
+            while time.monotonic() < deadline:
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    return
+                time.sleep(0.002)
             os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
-        except (OSError, ChildProcessError):
+        except ChildProcessError:  # it had died, and was collected with the orphans
             pass
 
 

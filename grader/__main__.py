@@ -10,6 +10,10 @@ import argparse
 import os
 import sys
 
+# jsonschema (imported by nbformat) compiles grammars for an optional URI-syntax package at import,
+# seconds of start-up for a format no notebook uses; without the package it skips that format.
+sys.modules.setdefault("rfc3987_syntax", None)
+
 from .sandbox import Limits
 
 

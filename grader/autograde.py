@@ -62,11 +62,47 @@ _GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preproces
                     __name__)
 
 
+class _CachedSchemaValidation:
+    """nbgrader validates each cell's metadata with ``jsonschema.validate``, which checks the schema
+    itself on every call (most of the instructor's time here). This does the same validation with
+    each schema checked once."""
+
+    def __init__(self):
+        import jsonschema
+        self._jsonschema, self._validators = jsonschema, {}
+
+    def __getattr__(self, name):
+        return getattr(self._jsonschema, name)
+
+    def validate(self, instance, schema):
+        key = id(schema)
+        if key not in self._validators:
+            cls = self._jsonschema.validators.validator_for(schema)
+            cls.check_schema(schema)
+            self._validators[key] = (schema, cls(schema))  # the schema kept alive with its id
+        error = self._jsonschema.exceptions.best_match(self._validators[key][1].iter_errors(instance))
+        if error is not None:
+            raise error
+
+
+def _no_fsync(connection, _record):
+    # Each nbgrader commit would wait for the disk. Without it a commit is still safe from a killed
+    # process (what resuming relies on); the run syncs the file to disk once at the end.
+    connection.execute("PRAGMA synchronous=OFF")
+
+
 @contextmanager
 def shared_gradebook(db_url, course_id):
     import importlib
+
+    import nbgrader.nbgraderformat.common as nbgrader_format
     from nbgrader.api import Gradebook
+    from sqlalchemy import event
+    nbgrader_format.jsonschema = _CachedSchemaValidation()
     gradebook = Gradebook(db_url, course_id)
+    gradebook.db.commit()
+    event.listen(gradebook.engine, "connect", _no_fsync)
+    gradebook.engine.dispose()  # connections from now on are made with the pragma
     shared = _SharedGradebook(gradebook)
     modules = [importlib.import_module(name) for name in _GRADEBOOK_USERS]
     saved = [module.__dict__.get("Gradebook") for module in modules]
@@ -78,6 +114,9 @@ def shared_gradebook(db_url, course_id):
         for module, original in zip(modules, saved):
             module.Gradebook = original
         gradebook.close()
+        if db_url.startswith("sqlite:///") and os.path.exists(db_url[len("sqlite:///"):]):
+            with open(db_url[len("sqlite:///"):], "rb") as db_file:
+                os.fsync(db_file.fileno())
 
 
 class GradingError(Exception):

@@ -74,7 +74,8 @@ def make_class(root, students, chapters):
     from tests import course
 
     names = list(course.chapters().items())[:chapters]
-    kinds = itertools.cycle(["complete", "wrong", "right", "blank", "partly", "wrong"])
+    # Seven kinds over six chapters: each student's chapters, and each chapter's students, are mixed.
+    kinds = itertools.cycle(["complete", "wrong", "right", "blank", "partly", "wrong", "complete"])
     wrong = itertools.cycle(known_answers.WRONG)
     for number in range(students):
         student = f"student{number:03d}"

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import sys
-import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager

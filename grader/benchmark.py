@@ -18,7 +18,6 @@ import threading
 import time
 from pathlib import Path
 
-import nbformat
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -166,7 +166,6 @@ def _conv2d_case(rng, x_shape, k_shape, text_extra=""):
 
 
 def _run_conv2d_parameters(Conv2D, case):
-    from mxnet import nd
     layer = Conv2D(case.inputs["kernel_size"])
     layer.initialize()
     shapes = []

@@ -26,14 +26,11 @@ class GradingFailure(AssertionError):
 
 
 def submission_identity(directory=None):
-    """(student, assignment) of the notebook being run.
-
-    nbgrader runs a notebook inside ``<step>/<student>/<assignment>/``; the course's grader does
-    the same and also sets these variables. Solutions run as student ``solutions``.
-    """
+    """(student, assignment) of the notebook being run: nbgrader runs it inside
+    ``autograded/<student>/<assignment>/`` (python -m grader autograde passes them in its jobs).
+    The instructor's solutions run as student ``solutions``."""
     directory = Path(directory or os.getcwd())
-    return (os.environ.get("CNN_COURSE_STUDENT", directory.parent.name),
-            os.environ.get("CNN_COURSE_ASSIGNMENT", directory.name))
+    return directory.parent.name, directory.name
 
 
 # Frames of these folders are not the student's code (the grader, the standard library, MXNet).

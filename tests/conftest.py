@@ -52,7 +52,7 @@ def graded_class(tmp_path_factory):
         by_exercise = _exercise_cells(source)
         graded = course.graded_cells(release)
 
-        def submit(student, notebook, passing):
+        def submit(student, notebook, passing, assignment=assignment, graded=graded):
             course.submit(root, student, assignment, notebook)
             expected[(student, assignment)] = {gid: gid in passing for gid in graded}
 

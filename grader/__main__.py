@@ -39,18 +39,23 @@ def main(argv=None):
     if args.cell_timeout <= 0 or args.case_timeout <= 0:
         parser.error("timeouts must be positive")
 
-    from .autograde import Grader, GradingError, summary
-    from .pool import DaskPool, LocalPool, settings_for
-
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    from .pool import DaskPool, LocalPool, settings_for
+    # The workers import MXNet while this process imports nbgrader and reads the course.
+    local = None if args.scheduler else LocalPool(args.jobs)
+    from .autograde import Grader, GradingError, summary
     try:
         grader = Grader(args.root, pool=None, force=args.force, log=lambda text: print(text, file=sys.stderr))
         settings = settings_for(grader, Limits(cell_seconds=args.cell_timeout, check_seconds=args.case_timeout))
-        grader.pool = DaskPool(args.scheduler, settings) if args.scheduler else LocalPool(args.jobs, settings)
+        if local:
+            local.configure(settings)
+        grader.pool = local or DaskPool(args.scheduler, settings)
         outcomes = grader.run(args.assignments, args.student)
     except GradingError as error:
         print(f"error: {error}", file=sys.stderr)
+        if local:
+            local.close()
         return 2
     except KeyboardInterrupt:
         print("\nstopped: what was graded is saved; run the same command again to finish", file=sys.stderr)

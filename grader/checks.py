@@ -79,7 +79,7 @@ def _xk_case(X, K, extra=""):
     return Case(text + extra, {"X": X, "K": K})
 
 
-def _random_2d_shapes(rng, count, max_side=9):
+def _random_2d_shapes(rng, count, max_side=7):
     """(input, kernel) shape pairs, at least one side of each differing from the other."""
     pairs = []
     while len(pairs) < count:
@@ -133,7 +133,7 @@ def _corr2d_example(rng):
 
 
 def _corr2d_shape_cases(rng):
-    fixed = [((4, 6), (4, 6)), ((7, 2), (3, 1)), ((5, 8), (1, 1)), ((6, 6), (2, 3))]
+    fixed = [((4, 6), (4, 6)), ((7, 2), (3, 1)), ((3, 7), (1, 1)), ((6, 6), (2, 3))]
     return [_xk_case(_values(rng, x), _values(rng, k)) for x, k in fixed + _random_2d_shapes(rng, 4)]
 
 
@@ -244,14 +244,16 @@ def _conv2d_edge_cases(rng):
 # ---------------------------------------------------------------- chapter 3: train_kernel
 
 # Gradient descent on a least-squares problem is stable for lr < 2 / (largest eigenvalue of the
-# Hessian) and fastest near 1 / that eigenvalue, so each case picks its lr from its own data.
+# Hessian); lr = 2 / (largest + smallest) shrinks the error fastest, by (k - 1) / (k + 1) per epoch
+# for a condition number k. Each case picks that lr from its own data, so a few dozen epochs
+# recover its kernel.
 def _hessian_lr(X, kernel_size):
     kh, kw = kernel_size
     h, w = X.shape
     patches = np.array([X[i:i + kh, j:j + kw].ravel()
                         for i in range(h - kh + 1) for j in range(w - kw + 1)], dtype=np.float64)
-    largest = np.linalg.eigvalsh(2 * patches.T @ patches)[-1]
-    return float(1.0 / largest)
+    eigenvalues = np.linalg.eigvalsh(2 * patches.T @ patches)
+    return float(2.0 / (eigenvalues[-1] + eigenvalues[0]))
 
 
 def _training_case(rng, x_shape, kernel_size, num_epochs):
@@ -330,12 +332,12 @@ def _train_kernel_example(rng):
 
 def _train_kernel_loss_cases(rng):
     return [_training_case(rng, (8, 9), (2, 2), 1), _training_case(rng, (9, 8), (1, 3), 4),
-            _training_case(rng, (10, 11), (3, 2), 17)]
+            _training_case(rng, (10, 11), (3, 2), 12)]
 
 
 def _train_kernel_recovery_cases(rng):
     sizes = [(2, 3), (3, 1), tuple(int(n) for n in rng.integers(1, 4, size=2))]
-    return [_training_case(rng, tuple(int(n) for n in rng.integers(9, 13, size=2)), s, 60) for s in sizes]
+    return [_training_case(rng, tuple(int(n) for n in rng.integers(10, 13, size=2)), s, 25) for s in sizes]
 
 
 # ---------------------------------------------------------------- chapter 4: padding and stride
@@ -359,7 +361,7 @@ def _random_geometry(rng):
     kernel = tuple(int(n) for n in rng.integers(1, 6, size=2))
     padding = tuple(int(n) for n in rng.integers(0, 5, size=2))
     strides = tuple(int(n) for n in rng.integers(1, 7, size=2))
-    shape = tuple(int(max(1, k - 2 * p + rng.integers(0, 9))) for k, p in zip(kernel, padding))
+    shape = tuple(int(max(1, k - 2 * p + rng.integers(0, 7))) for k, p in zip(kernel, padding))
     return shape, kernel, padding, strides
 
 

@@ -24,21 +24,31 @@ def _int_keys(result):
 
 
 class WorkerProcess:
-    """One grading worker subprocess; restarted once if it dies while grading a job."""
+    """One grading worker subprocess; restarted once if it dies while grading a job.
 
-    def __init__(self, settings):
-        self.settings, self.process = settings, None
+    ``start()`` may come before the settings are known: the worker imports and warms up MXNet
+    while the instructor's process is still reading the course."""
 
-    def _start(self):
+    def __init__(self, settings=None):
+        self.settings, self.process, self._configured = settings, None, False
+
+    def start(self):
         env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg")
         self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env, start_new_session=True)
-        protocol.send(self.process.stdin.fileno(), self.settings)
+        self._configured = False
+
+    def configure(self, settings):
+        self.settings = settings
+        if self.process is not None and not self._configured:
+            protocol.send(self.process.stdin.fileno(), settings)
+            self._configured = True
 
     def grade(self, job):
         for attempt in (1, 2):
             if self.process is None or self.process.poll() is not None:
-                self._start()
+                self.start()
+            self.configure(self.settings)
             try:
                 protocol.send(self.process.stdin.fileno(), job)
                 return _int_keys(protocol.receive(self.process.stdout.fileno()))
@@ -84,8 +94,14 @@ class _Collector:
 class LocalPool:
     """``jobs`` worker processes on this machine, each grading one notebook at a time."""
 
-    def __init__(self, jobs, settings):
+    def __init__(self, jobs, settings=None):
         self.workers = [WorkerProcess(settings) for _ in range(jobs)]
+        for worker in self.workers:
+            worker.start()
+
+    def configure(self, settings):
+        for worker in self.workers:
+            worker.configure(settings)
 
     def map_submissions(self, submissions):
         todo, finished = queue.Queue(), queue.Queue()

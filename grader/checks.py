@@ -13,6 +13,7 @@ different processes:
 The ids (``"corr2d.values"``) are what the test cells of the notebooks name.
 """
 import hashlib
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional
 
@@ -39,6 +40,11 @@ class Check:
     # Other exercises the answer may call; during the check they are the reference's, so a
     # mistake in one exercise costs points on that exercise only.
     isolate: tuple = ()
+
+
+def check_ids_in(source):
+    """The check ids a notebook cell's source runs: ``check("corr2d.values", corr2d)`` -> ["corr2d.values"]."""
+    return re.findall(r'check\("([^"]+)"', source)
 
 
 def case_seed(student_id, assignment_id, check_id, secret=""):

@@ -9,8 +9,9 @@ the README's copy is out of date.
 """
 import argparse
 import json
-import re
 from pathlib import Path
+
+from .checks import check_ids_in
 
 REPO = Path(__file__).resolve().parents[1]
 START, END = "<!-- known-answers:start -->", "<!-- known-answers:end -->"
@@ -23,7 +24,7 @@ def points_by_check(root=REPO):
         for cell in json.loads(path.read_text())["cells"]:
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if meta.get("grade"):
-                for check_id in re.findall(r'check\("([^"]+)"', "".join(cell["source"])):
+                for check_id in check_ids_in("".join(cell["source"])):
                     points[check_id] = meta["points"]
     return points
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import nbformat
 
+from grader.checks import check_ids_in
+
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SOLUTION_BLOCK = re.compile(r"^[ \t]*### BEGIN SOLUTION\n(.*?)^[ \t]*### END SOLUTION\n?", re.S | re.M)
@@ -30,7 +32,7 @@ def graded_cells(notebook):
 
 
 def check_ids(cell):
-    return re.findall(r'check\("([^"]+)"', cell.source)
+    return check_ids_in(cell.source)
 
 
 def solution_sources(notebook):

@@ -177,7 +177,6 @@ class DaskPool:
         collector = _Collector()
         futures = as_completed([])
         keys = {}
-        pending = 0
         try:
             for submission in submissions:
                 if not submission["jobs"]:
@@ -187,7 +186,6 @@ class DaskPool:
                     future = self.client.submit(grade_on_this_machine, job, self.settings, pure=False)
                     keys[future.key] = (key, name)
                     futures.add(future)
-                    pending += 1
             for future in futures:
                 key, name = keys[future.key]
                 try:

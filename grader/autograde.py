@@ -130,6 +130,7 @@ class Outcome:
     max_score: float = 0.0
     failed_cells: list = field(default_factory=list)
     problem: str = ""        # why it could not be graded, if it could not
+    isolation: list = field(default_factory=list)  # what the sandbox of its code applied
 
 
 def load_course(root):
@@ -342,6 +343,7 @@ class Grader:
             if notebook is None:
                 self._score_missing(student, assignment, name)
                 continue
+            outcome.isolation = submission["results"][name]["isolation"]
             notebook = apply_result(notebook, submission["results"][name])
             resources = self._resources(student, assignment, name)
             for preprocessor in self._record:
@@ -414,7 +416,11 @@ class _Progress:
 
 def summary(outcomes, grader):
     """The table printed at the end: per assignment, scores and which cells students failed."""
-    lines = []
+    isolation = next((o.isolation for results in outcomes.values() for o in results if o.isolation), None)
+    lines = [f"students' code ran with: {', '.join(isolation)}" if isolation else ""]
+    if isolation and "no network" not in isolation:
+        lines.append("warning: not run as root, so students' code had the resource limits only "
+                     "(no namespaces, no separate uid): see README, 'What the grader guards against'")
     for assignment, results in sorted(outcomes.items()):
         graded = [o for o in results if not o.problem]
         lines.append(f"\n{assignment}: {len(results)} submissions, {len(graded)} graded")

@@ -279,7 +279,7 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         applied.append(f"uid {uid}")
     libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    applied.append("limits on CPU, memory, files" + (", processes" if os.geteuid() != 0 else ""))
+    applied.append("limits on CPU, memory, files" + (", processes" if any(a.startswith("uid ") for a in applied) else ""))
     return applied
 
 

@@ -26,7 +26,8 @@ from .compare import AnswerError, compare_shape, compare_values, plain_array, pl
 @dataclass(frozen=True)
 class Case:
     text: str                      # how feedback names the input: shapes, never values
-    inputs: Dict[str, Any] = field(default_factory=dict)
+    inputs: Dict[str, Any] = field(default_factory=dict)   # what the student's side is given
+    truth: Dict[str, Any] = field(default_factory=dict)    # what only the judge may see
 
 
 @dataclass(frozen=True)
@@ -268,8 +269,8 @@ def _training_case(rng, x_shape, kernel_size, num_epochs):
     Y = _ref().corr2d(_nd(X), _nd(K_true)).asnumpy()
     return Case(f"X of shape {_shape_text(x_shape)}, kernel_size {_shape_text(kernel_size)}, "
                 f"num_epochs={num_epochs}",
-                {"X": X, "Y": Y, "K_true": K_true, "kernel_size": kernel_size,
-                 "num_epochs": num_epochs, "lr": _hessian_lr(X, kernel_size)})
+                {"X": X, "Y": Y, "kernel_size": kernel_size, "num_epochs": num_epochs,
+                 "lr": _hessian_lr(X, kernel_size)}, {"K_true": K_true})
 
 
 def _run_train_kernel(train_kernel, case):
@@ -318,12 +319,13 @@ def _training_problem(result, case, need_recovery):
         return (f"for {case.text} your loss for the epoch is {losses[0]:.6g}, the loss of the K you return: "
                 f"record each epoch's loss before its update")
     if need_recovery:
-        tolerance = i.get("tolerance", 1e-2)
-        error = np.abs(K - i["K_true"])
+        truth = case.truth
+        tolerance = truth.get("tolerance", 1e-2)
+        error = np.abs(K - truth["K_true"])
         if error.max() > tolerance:
             position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
             return (f"for {case.text} your K is {K[position]:.6g} at position {_shape_text(position)}, "
-                    f"expected {i['K_true'][position]:.6g} (within {tolerance:g}); the kernel was not learned")
+                    f"expected {truth['K_true'][position]:.6g} (within {tolerance:g}); the kernel was not learned")
     return None
 
 
@@ -332,8 +334,8 @@ def _train_kernel_example(rng):
     Y = _ref().corr2d(_nd(X), _nd(np.array([[1, -1]], dtype="float32"))).asnumpy()
     return [Case("the edge data of the notes with kernel_size (1, 2) and the default num_epochs and lr "
                  "(expected a K near [[1, -1]])",
-                 {"X": X, "Y": Y, "K_true": np.array([[1, -1]], dtype="float32"), "kernel_size": (1, 2),
-                  "num_epochs": 10, "defaults": True, "tolerance": 0.2})]
+                 {"X": X, "Y": Y, "kernel_size": (1, 2), "num_epochs": 10, "defaults": True},
+                 {"K_true": np.array([[1, -1]], dtype="float32"), "tolerance": 0.2})]
 
 
 def _train_kernel_loss_cases(rng):

@@ -1,7 +1,7 @@
 """Hostile submissions: each a cheat with a wrong answer (it must gain nothing) or an attack with a
 right answer (nothing may be lost), and what each graded cell must score.
 
-A submission is chapter 1 (corr2d) or chapter 5 (corr2d_multi_in, corr2d_multi_in_out) with
+A submission is chapter 1 (corr2d), 3 (train_kernel) or 5 (corr2d_multi_in, corr2d_multi_in_out) with
 ``answer`` in the solution cell(s), ``extra`` cells added after the answers, and ``tamper``
 applied to the notebook. ``expect`` is "all" (every graded cell full), "none" (every graded cell
 zero) or {grade_id or exercise: True (full) / False (zero)}. The attacks find the course through
@@ -10,7 +10,7 @@ HOSTILE_ROOT and HOSTILE_PORT, set by the test: a real student would have to gue
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
-CH1, CH5 = "ch1_cross_correlation", "ch5_channels"
+CH1, CH3, CH5 = "ch1_cross_correlation", "ch3_learning_kernel", "ch5_channels"
 
 WRONG = "def corr2d(X, K):\n    return nd.zeros((1, 1))\n"
 RIGHT = None  # the instructor's answer
@@ -108,6 +108,18 @@ ENTRIES = [
     Hostile("locked-test-cell-duplicated", "all", tamper=_duplicate_test),
     Hostile("locked-test-cells-given-more-points", "none", answer=WRONG, tamper=_more_points),
     Hostile("fake-graded-cell", "all", tamper=_fake_graded_cell),
+    Hostile("read-the-true-kernel-off-the-stack", "none", assignment=CH3, answers={"train_kernel": (
+        "import inspect\n"
+        "def train_kernel(X, Y, kernel_size, num_epochs=10, lr=3e-2):\n"
+        "    losses = [float(n) for n in range(num_epochs, 0, -1)]\n"
+        "    frame = inspect.currentframe()\n"
+        "    while frame is not None:\n"
+        "        for value in list(frame.f_locals.values()):\n"
+        "            for found in (getattr(value, 'inputs', None), getattr(value, 'truth', None)):\n"
+        "                if isinstance(found, dict) and 'K_true' in found:\n"
+        "                    return nd.array(found['K_true']), losses\n"
+        "        frame = frame.f_back\n"
+        "    return nd.zeros(kernel_size), losses\n")}),
     # attacks with a right answer: the attack may cost its own cell, nothing else
     Hostile("os-exit-in-a-cell", "all", extra=("import os\nos._exit(0)\n",)),
     Hostile("sys-exit-in-a-cell", "all", extra=("import sys\nsys.exit(3)\n",)),

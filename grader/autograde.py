@@ -11,6 +11,7 @@ A submission is committed only when all its notebooks are graded: the autograded
 aside and moved in place after the gradebook is written, so a run that is stopped and started
 again grades each submission exactly once and leaves nothing half-done.
 """
+import json
 import os
 import re
 import shutil
@@ -20,6 +21,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 from nbgrader.api import Gradebook
@@ -32,12 +34,23 @@ CHECK_CALL = re.compile(r'^\s*check\("([^"]+)",\s*[A-Za-z_][A-Za-z_0-9]*\)\s*$',
 
 
 class _SharedGradebook:
-    """One gradebook connection for a whole run. nbgrader's preprocessors each open the gradebook
-    for every notebook (about 60 ms apiece here); sharing one is what lets the instructor's
-    process keep up with the workers."""
+    """One gradebook connection for a whole run, and one transaction per submission.
+
+    nbgrader's preprocessors each open the gradebook for every notebook (about 60 ms apiece here)
+    and commit after every cell; sharing one connection, and committing each submission once
+    (``commit_submission``), is what lets the instructor's process keep up with the workers. A
+    submission whose recording fails is rolled back whole. The release's cells do not change
+    during a run, so the lookups of them that nbgrader repeats for every submission are answered
+    from a snapshot."""
 
     def __init__(self, gradebook):
         self._gradebook = gradebook
+        self._session = gradebook.db
+        gradebook.db = _OneTransaction(self._session)  # the Gradebook's own methods commit through it too
+        # This process is the gradebook's only writer during a run: what it loaded (the release's
+        # notebooks and cells, which every new submission mirrors) stays loaded across commits.
+        self._session().expire_on_commit = False
+        self._release_cells, self._submitted_rows = {}, {}
 
     def __call__(self, *args, **kwargs):
         return self
@@ -50,10 +63,76 @@ class _SharedGradebook:
 
     def __exit__(self, *exc):
         if exc[0] is not None:
-            self._gradebook.db.rollback()
+            self.rollback()
 
     def close(self):
         pass
+
+    def commit_submission(self):
+        self._session.commit()
+        self._submitted_rows.clear()
+
+    def rollback(self):
+        self._session.rollback()
+        self._submitted_rows.clear()
+
+    def batched(self):
+        """Changes made inside are written once, at the end, not before each query."""
+        return _written_after(self._session)
+
+    def find_source_cell(self, name, notebook, assignment):
+        return self._release_cell("find_source_cell", name, notebook, assignment)
+
+    def find_graded_cell(self, name, notebook, assignment):
+        return self._release_cell("find_graded_cell", name, notebook, assignment)
+
+    def find_grade(self, grade_cell, notebook, assignment, student):
+        return self._submitted_row("find_grade", grade_cell, notebook, assignment, student)
+
+    def find_comment(self, solution_cell, notebook, assignment, student):
+        return self._submitted_row("find_comment", solution_cell, notebook, assignment, student)
+
+    def _submitted_row(self, finder, cell, notebook, assignment, student):
+        """The grade or comment of a submitted cell; the rows of a submitted notebook are looked
+        up together, in one query instead of nbgrader's one per cell."""
+        from nbgrader.api import BaseCell, Comment, Grade
+        key = (finder, notebook, assignment, student)
+        if key not in self._submitted_rows:
+            model = Grade if finder == "find_grade" else Comment
+            submitted = self._gradebook.find_submission_notebook(notebook, assignment, student)
+            rows = (self._session.query(model, BaseCell.name).join(BaseCell, BaseCell.id == model.cell_id)
+                    .filter(model.notebook_id == submitted.id))
+            self._submitted_rows[key] = {name: row for row, name in rows}
+        row = self._submitted_rows[key].get(cell)
+        return row if row is not None else getattr(self._gradebook, finder)(cell, notebook, assignment, student)
+
+    def _release_cell(self, finder, *key):
+        if (finder, *key) not in self._release_cells:
+            from sqlalchemy import inspect
+            row = getattr(self._gradebook, finder)(*key)  # MissingEntry goes to the caller, as in nbgrader
+            self._release_cells[(finder, *key)] = SimpleNamespace(
+                **{column.key: getattr(row, column.key) for column in inspect(row).mapper.column_attrs})
+        return self._release_cells[(finder, *key)]
+
+    def detach(self):
+        self._gradebook.db = self._session
+
+
+class _OneTransaction:
+    """The gradebook's session, with nbgrader's commits turned into flushes: the real commit comes
+    once per submission."""
+
+    def __init__(self, session):
+        self._session = session
+
+    def __getattr__(self, name):
+        return getattr(self._session, name)
+
+    def commit(self):
+        # New rows are written at once (nbgrader looks them up right after); changed ones wait
+        # for the next query or the submission's commit, which write them in one go.
+        if self._session.new or self._session.deleted:
+            self._session.flush()
 
 
 _GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preprocessors.saveautogrades",
@@ -64,24 +143,32 @@ _GRADEBOOK_USERS = ("nbgrader.preprocessors.overwritecells", "nbgrader.preproces
 class _CachedSchemaValidation:
     """nbgrader validates each cell's metadata with ``jsonschema.validate``, which checks the schema
     itself on every call (most of the instructor's time here). This does the same validation with
-    each schema checked once."""
+    each schema checked once, and each distinct instance validated once."""
 
     def __init__(self):
         import jsonschema
-        self._jsonschema, self._validators = jsonschema, {}
+        self._jsonschema, self._schema_texts, self._validators, self._valid = jsonschema, {}, {}, set()
 
     def __getattr__(self, name):
         return getattr(self._jsonschema, name)
 
     def validate(self, instance, schema):
-        key = id(schema)
-        if key not in self._validators:
+        # nbgrader loads the schema anew for each notebook; most cells carry the release's metadata
+        # unchanged. Each distinct (schema, metadata) is validated once.
+        if id(schema) not in self._schema_texts:  # the schema is kept alive, so its id stays its own
+            self._schema_texts[id(schema)] = (schema, json.dumps(schema, sort_keys=True))
+        schema_text = self._schema_texts[id(schema)][1]
+        key = (schema_text, json.dumps(instance, sort_keys=True, default=repr))
+        if key in self._valid:
+            return
+        if schema_text not in self._validators:
             cls = self._jsonschema.validators.validator_for(schema)
             cls.check_schema(schema)
-            self._validators[key] = (schema, cls(schema))  # the schema kept alive with its id
-        error = self._jsonschema.exceptions.best_match(self._validators[key][1].iter_errors(instance))
+            self._validators[schema_text] = cls(schema)
+        error = self._jsonschema.exceptions.best_match(self._validators[schema_text].iter_errors(instance))
         if error is not None:
             raise error
+        self._valid.add(key)
 
 
 def _no_fsync(connection, _record):
@@ -112,6 +199,8 @@ def shared_gradebook(db_url, course_id):
     finally:
         for module, original in zip(modules, saved):
             module.Gradebook = original
+        shared.rollback()  # what no submission committed
+        shared.detach()
         gradebook.close()
         if db_url.startswith("sqlite:///") and os.path.exists(db_url[len("sqlite:///"):]):
             with open(db_url[len("sqlite:///"):], "rb") as db_file:
@@ -222,17 +311,42 @@ def apply_result(notebook, result):
             check = result["checks"][index]
             problem = check["problem"]
             if problem is None:
-                cell.outputs = [nbformat.v4.new_output(
-                    "stream", name="stdout", text=f"{check['check']}: passed ({CHECKS[check['check']].summary})\n")]
+                cell.outputs = [_stream("stdout", f"{check['check']}: passed ({CHECKS[check['check']].summary})\n")]
             else:
-                cell.outputs = [nbformat.v4.new_output(
-                    "error", ename="GradingFailure", evalue=problem,
-                    traceback=[f"GradingFailure: {line}" if n == 0 else line
-                               for n, line in enumerate(problem.splitlines())])]
+                cell.outputs = [_error("GradingFailure", problem,
+                                       [f"GradingFailure: {line}" if n == 0 else line
+                                        for n, line in enumerate(problem.splitlines())])]
         elif index in result["cells"]:
-            cell.outputs = [nbformat.v4.new_output(**output) for output in result["cells"][index]["outputs"]]
+            cell.outputs = [_cell_output(output) for output in result["cells"][index]["outputs"]]
         cell.execution_count = None
     return notebook
+
+
+def _stream(name, text):
+    return nbformat.NotebookNode(output_type="stream", name=name, text=text)
+
+
+def _error(ename, evalue, traceback):
+    return nbformat.NotebookNode(output_type="error", ename=ename, evalue=evalue, traceback=traceback)
+
+
+def _cell_output(output):
+    """A cell's output as the sandbox sent it, rebuilt from the fields it may have (the sandbox
+    runs the student's code: what it sends is checked, not trusted)."""
+    kind = output.get("output_type") if isinstance(output, dict) else None
+    if kind == "stream" and output.get("name") in ("stdout", "stderr") and isinstance(output.get("text"), str):
+        return _stream(output["name"], output["text"])
+    if kind == "error" and isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str) \
+            and isinstance(output.get("traceback"), list) and all(isinstance(t, str) for t in output["traceback"]):
+        return _error(output["ename"], output["evalue"], list(output["traceback"]))
+    return _error("GradingFailure", "the sandbox sent an output of the wrong form", [])
+
+
+def _write_notebook(notebook, path):
+    """nbformat.write without its validation of the whole notebook: the cells were checked when read,
+    and the outputs are built above from checked fields."""
+    text = nbformat.versions[4].writes_json(notebook)
+    path.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 
 class Grader:
@@ -245,6 +359,7 @@ class Grader:
         self.secret = course_secret.load(self.root)
         self.db_url = self.coursedir.db_url
         self._sanitize, self._record = sanitize_chain(self.config), record_chain(self.config)
+        self.gradebook = None  # the shared connection, while run() runs
         self._shared_cells = {}
 
     # ---------------------------------------------------------------- what to grade
@@ -276,7 +391,7 @@ class Grader:
                     plan.append((assignment, notebooks, student))
         outcomes = defaultdict(list)
         progress = progress or _Progress(len(plan))
-        with shared_gradebook(self.db_url, self.coursedir.course_id):
+        with shared_gradebook(self.db_url, self.coursedir.course_id) as self.gradebook:
             prepared = (self._prepare(*item) for item in plan)
             for submission in self.pool.map_submissions(prepared):
                 outcome = self._commit(submission)
@@ -284,6 +399,7 @@ class Grader:
                 progress.advance(outcome)
         shutil.rmtree(self.root / PARTIAL, ignore_errors=True)
         progress.finish()
+        self._add_scores(outcomes)
         return dict(outcomes)
 
     def _prepare(self, assignment, notebooks, student):
@@ -323,34 +439,46 @@ class Grader:
 
     def _commit(self, submission):
         """Record scores in the gradebook, then move the autograded folder in place."""
-        student, assignment = submission["student"], submission["assignment"]
-        outcome = Outcome(student, assignment)
+        outcome = Outcome(submission["student"], submission["assignment"])
+        if not submission["problem"]:
+            partial = self.root / PARTIAL / outcome.student / outcome.assignment
+            try:
+                self._record_submission(submission, partial, outcome)
+            except Exception as error:  # the grader's side failed on this one: report it, grade the rest
+                self.gradebook.rollback()
+                shutil.rmtree(partial, ignore_errors=True)
+                submission["problem"] = f"its grades could not be recorded: {_first_line(error)}"
         if submission["problem"]:
             outcome.problem = submission["problem"]
-            self.log(f"could not grade {student}/{assignment}: {outcome.problem}")
-            return outcome
+            self.log(f"could not grade {outcome.student}/{outcome.assignment}: {outcome.problem}")
+        return outcome
+
+    def _record_submission(self, submission, partial, outcome):
+        student, assignment = submission["student"], submission["assignment"]
         submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
         timestamp = self.coursedir.get_existing_timestamp(str(submitted))
-        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
-            gradebook.update_or_create_student(student)
-            if timestamp:
-                gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
-            else:
-                gradebook.update_or_create_submission(assignment, student)
-        partial = self.root / PARTIAL / student / assignment
+        gradebook = self.gradebook
+        gradebook.update_or_create_student(student)
+        if timestamp:
+            gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+        else:
+            gradebook.update_or_create_submission(assignment, student)
         partial.mkdir(parents=True, exist_ok=True)
         for name, notebook in submission["notebooks"].items():
             if notebook is None:
-                self._score_missing(student, assignment, name)
+                for grade in gradebook.find_submission_notebook(name, assignment, student).grades:
+                    grade.auto_score, grade.needs_manual_grade = 0, False  # nbgrader scores a missing notebook 0
                 continue
             outcome.isolation = submission["results"][name]["isolation"]
             notebook = apply_result(notebook, submission["results"][name])
             resources = self._resources(student, assignment, name)
             for preprocessor in self._record:
-                notebook, resources = preprocessor(notebook, resources)
-            nbformat.write(notebook, str(partial / f"{name}.ipynb"))
+                with _batched_writes(preprocessor, gradebook):
+                    notebook, resources = preprocessor(notebook, resources)
+            _write_notebook(notebook, partial / f"{name}.ipynb")
         if (submitted / "timestamp.txt").exists():
             shutil.copy(submitted / "timestamp.txt", partial / "timestamp.txt")
+        gradebook.commit_submission()
         final = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment))
         if final.exists():
             shutil.rmtree(final)
@@ -360,18 +488,32 @@ class Grader:
             partial.parent.rmdir()  # the student's folder, empty unless another chapter is in flight
         except OSError:
             pass
-        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
-            graded = gradebook.find_submission(assignment, student)
-            outcome.score, outcome.max_score = graded.score, graded.max_score
-            outcome.failed_cells = [g.name for n in graded.notebooks for g in n.grades
-                                    if g.auto_score is not None and g.auto_score < g.max_score]
-        return outcome
 
-    def _score_missing(self, student, assignment, name):
+    def _add_scores(self, outcomes):
+        """Scores and failed cells of the graded outcomes, read from the gradebook in one query
+        per assignment (as nbgrader computes them: late penalties and manual grades included)."""
+        from nbgrader.api import Assignment, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook
         with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
-            for grade in gradebook.find_submission_notebook(name, assignment, student).grades:
-                grade.auto_score, grade.needs_manual_grade = 0, False
-            gradebook.db.commit()
+            for assignment, results in outcomes.items():
+                scores = {d["student"]: d for d in gradebook.submission_dicts(assignment)}
+                failed = defaultdict(list)
+                rows = (gradebook.db.query(SubmittedAssignment.student_id, GradeCell.name)
+                        .select_from(Grade)
+                        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                        .join(GradeCell, Grade.cell_id == GradeCell.id)
+                        .join(Notebook, GradeCell.notebook_id == Notebook.id)
+                        .filter(Assignment.name == assignment, Grade.auto_score.isnot(None),
+                                Grade.auto_score < GradeCell.max_score)
+                        .order_by(Notebook.id, GradeCell.id))
+                for student, cell in rows:
+                    failed[student].append(cell)
+                for outcome in results:
+                    if not outcome.problem and outcome.student in scores:
+                        outcome.score = scores[outcome.student]["score"]
+                        outcome.max_score = scores[outcome.student]["max_score"]
+                        outcome.failed_cells = failed[outcome.student]
 
     def hidden_paths(self):
         """What students' code must not see: every other student, the sources, the gradebook."""
@@ -381,6 +523,25 @@ class Grader:
         paths += [self.root / PARTIAL, self.root / ".git", self.root / course_secret.SECRET_FILE, self.root / "tests"]
         db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
+
+
+@contextmanager
+def _batched_writes(preprocessor, gradebook):
+    """SaveAutoGrades looks up each cell's grade and sets it; none of its lookups depends on what
+    it set, so its changes need not be written before each lookup, only once after it."""
+    from nbgrader.preprocessors import SaveAutoGrades
+    if type(preprocessor) is SaveAutoGrades:
+        with gradebook.batched():
+            yield
+    else:
+        yield
+
+
+@contextmanager
+def _written_after(session):
+    with session.no_autoflush:
+        yield
+    session.flush()
 
 
 def _first_line(error):

@@ -7,6 +7,7 @@ come from the release. So a student who reordered, deleted, duplicated or edited
 on their answers, not on the damage, and a tampered cell cannot stop nbgrader for the whole class.
 """
 import copy
+import json
 import os
 
 import nbformat
@@ -22,8 +23,12 @@ def is_solution(cell):
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
-def rebuild(release, submission):
-    """The release's cells with the submission's answers in place; returns (notebook, notes)."""
+def rebuild(release, submission, copy_release=True):
+    """The release's cells with the submission's answers in place; returns (notebook, notes).
+    With ``copy_release=False`` the release itself is made into the result (for a caller that
+    read it just for this)."""
+    if copy_release:
+        release = copy.deepcopy(release)
     released = {grade_id(c): c for c in release.cells if grade_id(c)}
     answers, extras, notes = {}, {}, []
     seen = set()
@@ -49,7 +54,7 @@ def rebuild(release, submission):
     cells = list(extras.get(None, []))
     for released_cell in release.cells:
         gid = grade_id(released_cell)
-        cell = copy.deepcopy(released_cell)
+        cell = released_cell
         if gid in answers:
             cell["source"] = answers[gid].get("source", "")
         elif gid and is_solution(released_cell):
@@ -59,9 +64,8 @@ def rebuild(release, submission):
         cells.append(cell)
         if gid:
             cells.extend(extras.get(gid, []))
-    notebook = copy.deepcopy(release)
-    notebook.cells = cells
-    return notebook, notes
+    release.cells = cells
+    return release, notes
 
 
 def _is_released_unmarked_cell(release, cell):
@@ -81,8 +85,16 @@ class RestoreLayout(NbGraderPreprocessor):
         if not self.release_root or not os.path.exists(path):
             self.log.warning("RestoreLayout: no released notebook at %s; grading the submission as it is", path)
             return nb, resources
-        release = nbformat.read(path, as_version=4)
-        rebuilt, notes = rebuild(release, nb)
+        rebuilt, notes = rebuild(self._release(path), nb, copy_release=False)
         for note in notes:
             self.log.warning("%s/%s: %s", info.get("student"), info["notebook"], note)
         return rebuilt, resources
+
+    def _release(self, path):
+        """A fresh copy of the released notebook; read and validated once per run (and again
+        if the file changes), as each submission of the class needs it."""
+        cache = self.__dict__.setdefault("_releases", {})
+        stamp = os.stat(path).st_mtime_ns
+        if cache.get(path, (None,))[0] != stamp:
+            cache[path] = (stamp, json.dumps(nbformat.read(path, as_version=4)))
+        return nbformat.from_dict(json.loads(cache[path][1]))

@@ -74,16 +74,18 @@ def isolated(answer, names):
         namespace.update(saved)
 
 
-def seed_random_generators(seed):
+def seed_random_generators(seed, mxnet=True):
     """The random state the student's code starts a case with: the same on every route, so a
-    submission that uses random numbers (train_kernel's initial kernel) is graded the same."""
+    submission that uses random numbers (train_kernel's initial kernel) is graded the same.
+    MXNet's generator only if ``mxnet`` (see Check.mxnet_random)."""
     import random
 
-    import mxnet as mx
     import numpy as np
     random.seed(seed)
     np.random.seed(seed % 2**32)
-    mx.random.seed(seed % 2**31)
+    if mxnet:
+        import mxnet as mx
+        mx.random.seed(seed % 2**31)
 
 
 def call_seed(check, case_index, student, assignment):
@@ -119,7 +121,7 @@ def judge_cases(check, cases, call):
 def run_check(check, answer, cases, student="", assignment=""):
     """Problem message of the first failing case, or None (student's code in this process)."""
     def call(index, case):
-        seed_random_generators(call_seed(check, index, student, assignment))
+        seed_random_generators(call_seed(check, index, student, assignment), check.mxnet_random)
         return call_student(check, answer, case)
     return judge_cases(check, cases, call)
 

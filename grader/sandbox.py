@@ -388,7 +388,7 @@ def _serve(receive_fd, send_fd, isolation, limits):
             reply = _run_cell(shell, request["source"], limits)
         elif op == "call":
             check = CHECKS[request["check"]]
-            seed_random_generators(request["seed"])
+            seed_random_generators(request["seed"], check.mxnet_random)
             answer = shell.user_ns.get(check.exercise)
             if answer is None:
                 reply = {"problem": f"your notebook does not define {check.exercise}"}

@@ -5,7 +5,9 @@
 Makes a course in a scratch folder and a class of mixed answers (complete, blank, partly done,
 known wrong answers, correct answers written differently), grades two identical copies of it,
 one with each command, checks that every graded cell got the same score, and prints both times,
-their ratio and the peak memory of each (all processes of the command, sampled).
+their ratio and the peak memory of each (resident memory summed over all processes of the
+command, sampled every 0.1 s: pages that forked processes share are counted once per process, so
+this is an upper bound).
 """
 import argparse
 import itertools

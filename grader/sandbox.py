@@ -19,7 +19,10 @@ import os
 import resource
 import select
 import signal
+import socket
+import struct
 import sys
+import time
 from dataclasses import dataclass
 
 from . import protocol
@@ -78,21 +81,14 @@ class SandboxFailure(Exception):
 class Sandbox:
     """Trusted side of one sandboxed process."""
 
-    def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
-        self.limits, self.slot = limits, slot
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # the child's garbage collector leaves the inherited objects (and their pages) alone
-        pid = os.fork()
-        if pid == 0:  # the child: never returns
-            os.close(to_child_w)
-            os.close(from_child_r)
-            _child_main(to_child_r, from_child_w, slot, limits, hidden_paths)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self.pid, self._send_fd, self._receive_fd = pid, to_child_w, from_child_r
+    def __init__(self, slot=0, limits=Limits(), hidden_paths=(), forker=None):
+        """Started by ``forker`` (see Forker), or else forked from this process."""
+        self.limits, self.slot, self._forker = limits, slot, forker
+        if forker is not None:
+            self.pid, self._send_fd, self._receive_fd = forker.start("sandbox")
+        else:
+            self.pid, self._send_fd, self._receive_fd = fork_child(
+                lambda receive_fd, send_fd: _child_main(receive_fd, send_fd, slot, limits, hidden_paths))
         hello = self._request({"op": "hello"}, 30)
         if "fatal" in hello:
             self.close()
@@ -160,12 +156,167 @@ class Sandbox:
                 os.kill(target, signal.SIGKILL)
             except OSError:
                 pass
-        try:
-            _, status = os.waitpid(pid, 0)
-        except ChildProcessError:  # already collected with the orphans of another sandbox
-            status = None
+        if self._forker is not None:
+            status = self._forker.wait(pid)
+        else:
+            try:
+                _, status = os.waitpid(pid, 0)
+            except ChildProcessError:  # already collected with the orphans of another sandbox
+                status = None
         _reap_uid(FIRST_UID + self.slot)
         return status
+
+
+def fork_child(main):
+    """Fork a child running ``main(receive_fd, send_fd)`` (which must not return) with a pipe each
+    way; (pid, send_fd, receive_fd) of the parent's ends."""
+    to_child_r, to_child_w = os.pipe()
+    from_child_r, from_child_w = os.pipe()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    gc.freeze()  # the child's garbage collector leaves the inherited objects (and their pages) alone
+    pid = os.fork()
+    if pid == 0:
+        status = 1
+        try:
+            os.close(to_child_w)
+            os.close(from_child_r)
+            main(to_child_r, from_child_w)
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(to_child_r)
+    os.close(from_child_w)
+    return pid, to_child_w, from_child_r
+
+
+_PID = struct.Struct("<q")
+
+
+class Forker:
+    """A trusted helper that starts a worker's processes and never sees a job.
+
+    It is forked from the worker before the worker's first job (in a zygote: once the chapter's
+    shared cells have run) and from then on receives only "start a sandbox", "start a zygote for
+    these release cells" and "wait for that process". Every sandbox and zygote is therefore forked
+    from a state that holds nothing of any job (no seeds, no cases, nothing of the judge's), even
+    one started halfway through a job to replay a notebook after a crash.
+
+    ``targets`` maps a name to ``main(receive_fd, send_fd, payload)``, run in the started child."""
+
+    def __init__(self, targets):
+        parent_end, child_end = socket.socketpair()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        gc.freeze()
+        pid = os.fork()
+        if pid == 0:
+            status = 1
+            try:
+                parent_end.close()
+                ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with its worker
+                become_subreaper()  # sandboxes' orphans come back here to be collected
+                release_inherited_slots()  # as file objects: closing them later could close a reused fd
+                close_descriptors_except((child_end.fileno(),))
+                _serve_starts(child_end, targets)
+                status = 0
+            finally:
+                os._exit(status)
+        child_end.close()
+        self.pid, self._channel = pid, parent_end
+
+    def start(self, target, payload=None):
+        """(pid, send_fd, receive_fd) of a new child of the forker running ``targets[target]``."""
+        try:
+            protocol.send(self._channel.fileno(), {"op": "start", "target": target, "payload": payload})
+            data, fds, _, _ = socket.recv_fds(self._channel, _PID.size, 2)
+        except OSError as error:
+            raise RuntimeError(f"the grader's process starter failed ({error})") from None
+        if len(data) != _PID.size or len(fds) != 2:
+            for fd in fds:
+                os.close(fd)
+            raise RuntimeError("the grader's process starter stopped")
+        return _PID.unpack(data)[0], fds[0], fds[1]
+
+    def wait(self, pid, seconds=None):
+        """Exit status of a process it started, once it has exited; killed after ``seconds`` if
+        given. None if unknown."""
+        try:
+            protocol.send(self._channel.fileno(), {"op": "wait", "pid": pid, "seconds": seconds})
+            return protocol.receive(self._channel.fileno())["status"]
+        except (OSError, EOFError, protocol.ProtocolError):
+            return None
+
+    def close(self):
+        if self._channel is None:
+            return
+        self._channel.close()  # the forker's input ends: it exits
+        self._channel = None
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _serve_starts(channel, targets):
+    started, exited = set(), {}
+    while True:
+        try:
+            request = protocol.receive(channel.fileno())
+        except EOFError:
+            return
+        _collect_children(started, exited)
+        if request["op"] == "start":
+            main = targets[request["target"]]
+            payload = request["payload"]
+
+            def child(receive_fd, send_fd):
+                channel.close()
+                main(receive_fd, send_fd, payload)
+
+            pid, send_fd, receive_fd = fork_child(child)
+            started.add(pid)
+            socket.send_fds(channel, [_PID.pack(pid)], [send_fd, receive_fd])
+            os.close(send_fd)
+            os.close(receive_fd)
+        elif request["op"] == "wait":
+            protocol.send(channel.fileno(), {"status": _wait_child(request["pid"], request["seconds"], started, exited)})
+
+
+def _collect_children(started, exited):
+    """Collect what has exited: sandboxes' orphans, and the processes this one started (their
+    status is kept for ``wait``)."""
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        if pid in started:
+            started.discard(pid)
+            exited[pid] = status
+
+
+def _wait_child(pid, seconds, started, exited):
+    if pid in exited:
+        return exited.pop(pid)
+    if pid not in started:
+        return None
+    try:
+        if seconds is not None:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                done, status = os.waitpid(pid, os.WNOHANG)
+                if done:
+                    return status
+                time.sleep(0.002)
+            os.kill(pid, signal.SIGKILL)
+        return os.waitpid(pid, 0)[1]
+    except ChildProcessError:
+        return None
+    finally:
+        started.discard(pid)
 
 
 def _reap_uid(uid):
@@ -275,6 +426,7 @@ def _isolate(slot, limits, hidden_paths, keep_fds):
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing uid cleared it
         libc.prctl(PR_SET_DUMPABLE, 1)  # /proc/<pid> of its processes belong to its uid: see _processes_of
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
         applied.append(f"uid {uid}")

@@ -1,4 +1,4 @@
-"""The trusted grading worker: runs one submission's job at a time in sandboxes it forks.
+"""The trusted grading worker: runs one submission's job at a time in sandboxes it starts.
 
 A job is plain data made by the instructor's process (see autograde.py):
 
@@ -37,6 +37,9 @@ class ZygoteFailure(Exception):
 
 
 class Worker:
+    """Grades jobs. Make it before it sees any job: its Forker, which starts every sandbox and
+    zygote it uses, is forked here, so none of them inherits anything of a job."""
+
     def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
         self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
         self._spare = None
@@ -44,16 +47,23 @@ class Worker:
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
         sandbox.shell()
+        self._forker = sandbox.Forker({"sandbox": self._sandbox_main, "zygote": self._zygote_main})
+
+    def _sandbox_main(self, receive_fd, send_fd, payload):
+        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.hidden_paths)
+
+    def _zygote_main(self, receive_fd, send_fd, payload):
+        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.hidden_paths)
 
     def _sandbox(self):
-        """A sandbox forked before the job was known: it holds no data of the job it serves."""
         sandbox, self._spare = self._spare, None
-        return sandbox or Sandbox(self.slot, self.limits, self.hidden_paths)
+        return sandbox or Sandbox(self.slot, self.limits, self.hidden_paths, forker=self._forker)
 
     def prepare(self):
-        sandbox.collect_orphans()  # sandboxes of closed zygotes come back to this subreaper
+        """Between jobs: start the next job's sandbox ahead of it."""
+        sandbox.collect_orphans()
         if self._spare is None:
-            self._spare = Sandbox(self.slot, self.limits, self.hidden_paths)
+            self._spare = Sandbox(self.slot, self.limits, self.hidden_paths, forker=self._forker)
 
     def grade(self, job):
         """Grade a job; its leading "shared" steps (the release's cells every submission of the
@@ -64,14 +74,15 @@ class Worker:
             return self.grade_here(job)
         sources = [step["exec"] for step in shared]
         key = hashlib.sha256(json.dumps(sources).encode()).hexdigest()
-        zygote = self._zygotes.pop(key, None) or _Zygote(self, sources)
-        self._zygotes[key] = zygote
-        while len(self._zygotes) > MAX_ZYGOTES:
-            self._zygotes.popitem(last=False)[1].close()
         try:
+            zygote = self._zygotes.pop(key, None) or _Zygote(self, sources)
+            self._zygotes[key] = zygote
+            while len(self._zygotes) > MAX_ZYGOTES:
+                self._zygotes.popitem(last=False)[1].close()
             result = zygote.grade(dict(job, steps=job["steps"][len(shared):]))
         except ZygoteFailure:
-            self._zygotes.pop(key).close()
+            if key in self._zygotes:
+                self._zygotes.pop(key).close()
             return self.grade_here(job)
         result["cells"].update({step["cell"]: output for step, output in zip(shared, zygote.prefix)})
         return result
@@ -96,54 +107,22 @@ class Worker:
             self._spare = None
         while self._zygotes:
             self._zygotes.popitem()[1].close()
-
-    def _forget_in_child(self):
-        """In a forked child: the parent's spare sandbox and zygotes are not this process's."""
-        self._spare, self._zygotes = None, OrderedDict()
+        self._forker.close()
 
 
 class _Zygote:
-    """A trusted process forked from the worker that has run a chapter's shared cells (the
-    instructor's code, never a student's) and forks each submission's sandbox from that state.
-    It has a sandbox slot of its own, and forks its next sandbox before it receives the job."""
+    """A trusted process, started by the worker's Forker, that has run a chapter's shared cells
+    (the instructor's code, never a student's) and grades that chapter's jobs in sandboxes started
+    from that state. It has a sandbox slot of its own."""
 
     def __init__(self, worker, sources):
-        to_child_r, to_child_w = os.pipe()
-        from_child_r, from_child_w = os.pipe()
-        sys.stdout.flush()
-        pid = os.fork()
-        if pid == 0:
-            status = 1
-            try:
-                os.close(to_child_w)
-                os.close(from_child_r)
-                # Dies with its worker, and holds none of its descriptors (the worker's channel to
-                # the instructor's process must close when the worker does).
-                ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
-                os.dup2(os.open(os.devnull, os.O_RDWR), 0)
-                os.dup2(2, 1)
-                sandbox.release_inherited_slots()
-                sandbox.close_descriptors_except((to_child_r, from_child_w))
-                worker._forget_in_child()
-                inner = Worker(sandbox.claim_slot(), worker.limits, worker.hidden_paths)
-                shell = sandbox.shell()
-                prefix = [sandbox._run_cell(shell, source, worker.limits) for source in sources]
-                protocol.send(from_child_w, {"prefix": prefix})
-                while True:
-                    inner.prepare()
-                    try:
-                        job = protocol.receive(to_child_r)
-                    except EOFError:
-                        break
-                    protocol.send(from_child_w, inner.grade_here(job))
-                inner.close()
-                status = 0
-            finally:
-                os._exit(status)
-        os.close(to_child_r)
-        os.close(from_child_w)
-        self.pid, self._send_fd, self._receive_fd = pid, to_child_w, from_child_r
-        self.prefix = self._receive()["prefix"]
+        self._forker = worker._forker
+        self.pid, self._send_fd, self._receive_fd = self._forker.start("zygote", {"sources": sources})
+        try:
+            self.prefix = self._receive()["prefix"]
+        except ZygoteFailure:
+            self.close(seconds=0)
+            raise
 
     def _receive(self):
         try:
@@ -168,16 +147,31 @@ class _Zygote:
                 os.close(fd)
             except OSError:
                 pass
-        deadline = time.monotonic() + seconds
-        try:
-            while time.monotonic() < deadline:
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    return
-                time.sleep(0.002)
-            os.kill(self.pid, signal.SIGKILL)
-            os.waitpid(self.pid, 0)
-        except ChildProcessError:  # it had died, and was collected with the orphans
-            pass
+        self._forker.wait(self.pid, seconds)
+
+
+def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
+    """A zygote's life: run the shared cells, then grade jobs until its input ends."""
+    # Dies with the forker (so with the worker), and holds none of its descriptors.
+    ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    os.dup2(os.open(os.devnull, os.O_RDWR), 0)
+    os.dup2(2, 1)
+    sandbox.release_inherited_slots()
+    sandbox.close_descriptors_except((receive_fd, send_fd))
+    shell = sandbox.shell()
+    prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
+    inner = Worker(sandbox.claim_slot(), limits, hidden_paths)  # after the shared cells, before any job
+    protocol.send(send_fd, {"prefix": prefix})
+    try:
+        while True:
+            inner.prepare()
+            try:
+                job = protocol.receive(receive_fd)
+            except EOFError:
+                return
+            protocol.send(send_fd, inner.grade_here(job))
+    finally:
+        inner.close()
 
 
 class _Run:

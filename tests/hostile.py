@@ -120,6 +120,37 @@ ENTRIES = [
         "                    return nd.array(found['K_true']), losses\n"
         "        frame = frame.f_back\n"
         "    return nd.zeros(kernel_size), losses\n")}),
+    # Crashes its process whenever it finds no case data, so that the grader starts it again,
+    # and looks for the job (its seeds) or the cases (their true kernels) on the call stack and
+    # among the objects it inherited: a process forked from one that holds the job would find
+    # them.
+    Hostile("find-the-cases-in-inherited-memory", "none", assignment=CH3, answers={"train_kernel": (
+        "import gc, inspect, os\nimport numpy as np\n"
+        "def _objects():\n"
+        "    frame = inspect.currentframe()\n"
+        "    while frame is not None:\n"
+        "        yield from list(frame.f_locals.values())\n"
+        "        frame = frame.f_back\n"
+        "    yield from gc.get_objects()\n"
+        "def _leaked_kernel(X):\n"
+        "    from grader.checks import CHECKS\n"
+        "    for found in _objects():\n"
+        "        for item in (found if isinstance(found, (list, tuple)) else [found]):\n"
+        "            truth = getattr(item, 'truth', None)\n"
+        "            if isinstance(truth, dict) and 'K_true' in truth and np.array_equal(item.inputs['X'], X):\n"
+        "                return truth['K_true']\n"
+        "            steps = item.get('steps') if isinstance(item, dict) else None\n"
+        "            for step in (steps if isinstance(steps, list) else []):\n"
+        "                if isinstance(step, dict) and step.get('check') in CHECKS and isinstance(step.get('seed'), int):\n"
+        "                    for case in CHECKS[step['check']].cases(np.random.default_rng(step['seed'])):\n"
+        "                        if 'K_true' in case.truth and np.array_equal(case.inputs['X'], X):\n"
+        "                            return case.truth['K_true']\n"
+        "    return None\n"
+        "def train_kernel(X, Y, kernel_size, num_epochs=10, lr=3e-2):\n"
+        "    K = _leaked_kernel(X.asnumpy())\n"
+        "    if K is None:\n"
+        "        os._exit(1)\n"
+        "    return nd.array(K), [float(n) for n in range(num_epochs, 0, -1)]\n")}),
     # attacks with a right answer: the attack may cost its own cell, nothing else
     Hostile("os-exit-in-a-cell", "all", extra=("import os\nos._exit(0)\n",)),
     Hostile("sys-exit-in-a-cell", "all", extra=("import sys\nsys.exit(3)\n",)),

@@ -492,7 +492,7 @@ class Grader:
     def _add_scores(self, outcomes):
         """Scores and failed cells of the graded outcomes, read from the gradebook in one query
         per assignment (as nbgrader computes them: late penalties and manual grades included)."""
-        from nbgrader.api import Assignment, Grade, GradeCell, Notebook, SubmittedAssignment, SubmittedNotebook
+        from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook
         with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
             for assignment, results in outcomes.items():
                 scores = {d["student"]: d for d in gradebook.submission_dicts(assignment)}
@@ -503,10 +503,8 @@ class Grader:
                         .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
                         .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
                         .join(GradeCell, Grade.cell_id == GradeCell.id)
-                        .join(Notebook, GradeCell.notebook_id == Notebook.id)
                         .filter(Assignment.name == assignment, Grade.auto_score.isnot(None),
-                                Grade.auto_score < GradeCell.max_score)
-                        .order_by(Notebook.id, GradeCell.id))
+                                Grade.auto_score < GradeCell.max_score))
                 for student, cell in rows:
                     failed[student].append(cell)
                 for outcome in results:

@@ -168,8 +168,8 @@ class Sandbox:
 
 
 def fork_child(main):
-    """Fork a child running ``main(receive_fd, send_fd)`` (which must not return) with a pipe each
-    way; (pid, send_fd, receive_fd) of the parent's ends."""
+    """Fork a child running ``main(receive_fd, send_fd)`` with a pipe each way, which exits when
+    main ends (status 0, or 1 if it raised); (pid, send_fd, receive_fd) of the parent's ends."""
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     sys.stdout.flush()

@@ -76,9 +76,12 @@ class _SharedGradebook:
         self._session.rollback()
         self._submitted_rows.clear()
 
+    @contextmanager
     def batched(self):
         """Changes made inside are written once, at the end, not before each query."""
-        return _written_after(self._session)
+        with self._session.no_autoflush:
+            yield
+        self._session.flush()
 
     def find_source_cell(self, name, notebook, assignment):
         return self._release_cell("find_source_cell", name, notebook, assignment)
@@ -533,13 +536,6 @@ def _batched_writes(preprocessor, gradebook):
             yield
     else:
         yield
-
-
-@contextmanager
-def _written_after(session):
-    with session.no_autoflush:
-        yield
-    session.flush()
 
 
 def _first_line(error):

@@ -81,14 +81,10 @@ class SandboxFailure(Exception):
 class Sandbox:
     """Trusted side of one sandboxed process."""
 
-    def __init__(self, slot=0, limits=Limits(), hidden_paths=(), forker=None):
-        """Started by ``forker`` (see Forker), or else forked from this process."""
+    def __init__(self, forker, slot=0, limits=Limits()):
+        """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main."""
         self.limits, self.slot, self._forker = limits, slot, forker
-        if forker is not None:
-            self.pid, self._send_fd, self._receive_fd = forker.start("sandbox")
-        else:
-            self.pid, self._send_fd, self._receive_fd = fork_child(
-                lambda receive_fd, send_fd: _child_main(receive_fd, send_fd, slot, limits, hidden_paths))
+        self.pid, self._send_fd, self._receive_fd = forker.start("sandbox")
         hello = self._request({"op": "hello"}, 30)
         if "fatal" in hello:
             self.close()
@@ -156,13 +152,7 @@ class Sandbox:
                 os.kill(target, signal.SIGKILL)
             except OSError:
                 pass
-        if self._forker is not None:
-            status = self._forker.wait(pid)
-        else:
-            try:
-                _, status = os.waitpid(pid, 0)
-            except ChildProcessError:  # already collected with the orphans of another sandbox
-                status = None
+        status = self._forker.wait(pid)
         _reap_uid(FIRST_UID + self.slot)
         return status
 

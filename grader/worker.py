@@ -57,13 +57,13 @@ class Worker:
 
     def _sandbox(self):
         sandbox, self._spare = self._spare, None
-        return sandbox or Sandbox(self.slot, self.limits, self.hidden_paths, forker=self._forker)
+        return sandbox or Sandbox(self._forker, self.slot, self.limits)
 
     def prepare(self):
         """Between jobs: start the next job's sandbox ahead of it."""
         sandbox.collect_orphans()
         if self._spare is None:
-            self._spare = Sandbox(self.slot, self.limits, self.hidden_paths, forker=self._forker)
+            self._spare = self._sandbox()
 
     def grade(self, job):
         """Grade a job; its leading "shared" steps (the release's cells every submission of the
@@ -156,8 +156,7 @@ def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
     ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
     os.dup2(os.open(os.devnull, os.O_RDWR), 0)
     os.dup2(2, 1)
-    sandbox.release_inherited_slots()
-    sandbox.close_descriptors_except((receive_fd, send_fd))
+    sandbox.close_descriptors_except((receive_fd, send_fd))  # the forker let go of the slot locks
     shell = sandbox.shell()
     prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
     inner = Worker(sandbox.claim_slot(), limits, hidden_paths)  # after the shared cells, before any job

@@ -33,6 +33,11 @@ def main(argv=None):
     autograde.add_argument("--root", default=".", help="the course's root folder (default: here)")
     autograde.add_argument("--cell-timeout", type=float, default=Limits.cell_seconds, metavar="SECONDS",
                            help=f"wall time of one notebook cell (default {Limits.cell_seconds:g})")
+    autograde.add_argument("--isolation", choices=("auto", "namespaces", "landlock"), default="auto",
+                           help="how students' code is isolated (default: the strongest this machine allows)")
+    autograde.add_argument("--unsafe-no-isolation", action="store_true",
+                           help="grade even where students' code cannot be isolated, with resource limits "
+                                "only: their code can then read and change anything you can")
     autograde.add_argument("--case-timeout", type=float, default=Limits.check_seconds, metavar="SECONDS",
                            help=f"wall time of a student's code on one test case (default {Limits.check_seconds:g})")
     args = parser.parse_args(argv)
@@ -41,13 +46,22 @@ def main(argv=None):
 
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
+    from .isolation import IsolationUnavailable, choose_mode
+    try:  # before any student's code runs: never grade with less isolation than asked for
+        mode = choose_mode("unsafe" if args.unsafe_no_isolation else args.isolation)
+    except IsolationUnavailable as error:
+        print(f"error: students' code cannot be isolated on this machine ({error}).\n"
+              f"Grade on a machine that allows unprivileged user namespaces or Landlock, or pass "
+              f"--unsafe-no-isolation to grade with resource limits only (students' code could then "
+              f"read and change anything you can).", file=sys.stderr)
+        return 2
     from .pool import DaskPool, LocalPool, settings_for
     # The workers import MXNet while this process imports nbgrader and reads the course.
     local = None if args.scheduler else LocalPool(args.jobs)
     from .autograde import Grader, GradingError, summary
     try:
         grader = Grader(args.root, pool=None, force=args.force, log=lambda text: print(text, file=sys.stderr))
-        settings = settings_for(grader, Limits(cell_seconds=args.cell_timeout, check_seconds=args.case_timeout))
+        settings = settings_for(grader, Limits(cell_seconds=args.cell_timeout, check_seconds=args.case_timeout), mode)
         if local:
             local.configure(settings)
         grader.pool = local or DaskPool(args.scheduler, settings)

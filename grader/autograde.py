@@ -525,6 +525,10 @@ class Grader:
         db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
 
+    def runtime_paths(self):
+        """The student runtime: what students' code may read of the course's folder (read-only)."""
+        return [str(p) for p in (self.root / "course_runtime",) if p.is_dir()]
+
 
 @contextmanager
 def _batched_writes(preprocessor, gradebook):
@@ -573,9 +577,9 @@ def summary(outcomes, grader):
     """The table printed at the end: per assignment, scores and which cells students failed."""
     isolation = next((o.isolation for results in outcomes.values() for o in results if o.isolation), None)
     lines = [f"students' code ran with: {', '.join(isolation)}" if isolation else ""]
-    if isolation and "no network" not in isolation:
-        lines.append("warning: not run as root, so students' code had the resource limits only "
-                     "(no namespaces, no separate uid): see README, 'What the grader guards against'")
+    if isolation and any(item.startswith("NO ISOLATION") for item in isolation):
+        lines.append("warning: students' code ran without isolation (--unsafe-no-isolation): it could "
+                     "read and change anything you can; see README, 'What the grader guards against'")
     for assignment, results in sorted(outcomes.items()):
         graded = [o for o in results if not o.problem]
         lines.append(f"\n{assignment}: {len(results)} submissions, {len(graded)} graded")

@@ -12,7 +12,7 @@ import sys
 import threading
 from dataclasses import asdict
 
-from . import protocol
+from . import isolation, protocol
 from .sandbox import Limits
 
 
@@ -41,7 +41,10 @@ class WorkerProcess:
         self.settings, self.process, self._configured = settings, None, False
 
     def start(self):
-        env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg", **ENGINE)
+        # Only allowlisted variables: no token or key of the instructor's reaches a worker, so none
+        # is in the memory or /proc/self/environ of the sandboxes it forks.
+        env = isolation.worker_environment(extra=dict(PYTHONWARNINGS="ignore::DeprecationWarning",
+                                                      MPLBACKEND="Agg", **ENGINE))
         self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
                                         stdout=subprocess.PIPE, env=env, start_new_session=True)
         self._configured = False
@@ -72,8 +75,9 @@ class WorkerProcess:
             self.process = None
 
 
-def settings_for(grader, limits=Limits()):
-    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths()}
+def settings_for(grader, limits=Limits(), mode="namespaces"):
+    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths(), "mode": mode,
+            "runtime_paths": grader.runtime_paths()}
 
 
 class _Collector:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import protocol
+from . import isolation, protocol
 from .checks import CHECKS
 from .notebook import call_seed, judge_cases
 from . import sandbox
@@ -40,9 +40,12 @@ class Worker:
     """Grades jobs. Make it before it sees any job: its Forker, which starts every sandbox and
     zygote it uses, is forked here, so none of them inherits anything of a job."""
 
-    def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
-        self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
+    def __init__(self, slot=0, limits=Limits(), view=None, mode="namespaces"):
+        self.slot, self.limits, self.mode = slot, limits, mode
+        self.view = view or isolation.view_for()
+        isolation.prepare(mode)  # compiled and looked up once here, used by every sandbox forked later
         self._spare = None
+        self._sandboxes_made = 0
         self._zygotes = OrderedDict()
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
@@ -50,14 +53,20 @@ class Worker:
         self._forker = sandbox.Forker({"sandbox": self._sandbox_main, "zygote": self._zygote_main})
 
     def _sandbox_main(self, receive_fd, send_fd, payload):
-        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.hidden_paths)
+        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.view, self.mode, payload["scratch"])
 
     def _zygote_main(self, receive_fd, send_fd, payload):
-        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.hidden_paths)
+        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode)
 
     def _sandbox(self):
         sandbox, self._spare = self._spare, None
-        return sandbox or Sandbox(self._forker, self.slot, self.limits)
+        if sandbox is None:
+            scratch = None
+            if self.mode != "namespaces":  # a folder of its own, removed when it closes
+                self._sandboxes_made += 1
+                scratch = os.path.join(isolation.state_dir(), f"scratch-{os.getpid()}-{self._sandboxes_made}")
+            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch)
+        return sandbox
 
     def prepare(self):
         """Between jobs: start the next job's sandbox ahead of it."""
@@ -150,7 +159,7 @@ class _Zygote:
         self._forker.wait(self.pid, seconds)
 
 
-def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
+def _zygote_main(receive_fd, send_fd, sources, limits, view, mode):
     """A zygote's life: run the shared cells, then grade jobs until its input ends."""
     # Dies with the forker (so with the worker), and holds none of its descriptors.
     ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -159,7 +168,7 @@ def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
     sandbox.close_descriptors_except((receive_fd, send_fd))  # the forker let go of the slot locks
     shell = sandbox.shell()
     prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
-    inner = Worker(sandbox.claim_slot(), limits, hidden_paths)  # after the shared cells, before any job
+    inner = Worker(sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
     protocol.send(send_fd, {"prefix": prefix})
     try:
         while True:
@@ -231,8 +240,13 @@ def _stopped_output(failure):
 
 def main():
     """Serve jobs from stdin, results to stdout, until stdin closes."""
-    settings = protocol.receive(0)
-    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
+    try:
+        settings = protocol.receive(0)
+    except EOFError:  # the instructor's process ended before it had work for this worker
+        return 0
+    view = isolation.view_for(settings.get("runtime_paths", ()), settings.get("hidden_paths", ()))
+    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), view,
+                    settings.get("mode", "namespaces"))
     out = os.dup(1)
     os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel
     try:
@@ -271,7 +285,7 @@ def warm_up():
     left.legend()
     shown = right.imshow(nd.ones((3, 3)).asnumpy(), cmap="coolwarm")
     fig.colorbar(shown, ax=right)
-    right.text(0.5, 0.5, "warm ⋆ 中", ha="center")
+    right.text(0.5, 0.5, "warm ⋆", ha="center")
     fig.tight_layout()
     fig.canvas.draw()
     plt.close(fig)

@@ -5,7 +5,10 @@ A submission is chapter 1 (corr2d), 3 (train_kernel) or 5 (corr2d_multi_in, corr
 ``answer`` in the solution cell(s), ``extra`` cells added after the answers, and ``tamper``
 applied to the notebook. ``expect`` is "all" (every graded cell full), "none" (every graded cell
 zero) or {grade_id or exercise: True (full) / False (zero)}. The attacks find the course through
-HOSTILE_ROOT and HOSTILE_PORT, set by the test: a real student would have to guess them.
+placeholders the test fills in when it builds each submission (``__ROOT__`` the course's folder,
+``__PORT__`` a listener of the test's, ``__HOME__`` the grading user's home, ``__SITE__`` the
+grading environment's site-packages, ``__SECRETS__`` markers the test plants where students must
+not reach): a real student would have to guess them, and could.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -100,7 +103,7 @@ ENTRIES = [
         "import random, numpy, mxnet\nrandom.seed(0); numpy.random.seed(0); mxnet.random.seed(0)\n",)),
     Hostile("read-solution-notebook", "none", answer=WRONG + (
         "import glob, json, os\n"
-        "for path in glob.glob(os.environ['HOSTILE_ROOT'] + '/solutions/ch1_cross_correlation/*.ipynb'):\n"
+        "for path in glob.glob('__ROOT__/solutions/ch1_cross_correlation/*.ipynb'):\n"
         "    for cell in json.load(open(path))['cells']:\n"
         "        if 'def corr2d' in ''.join(cell['source']):\n            exec(''.join(cell['source']))\n")),
     Hostile("locked-test-cells-edited", "none", answer=WRONG, tamper=_edit_tests),
@@ -165,9 +168,9 @@ ENTRIES = [
         "    except OSError:\n        pass\n",)),
     Hostile("gigabyte-of-output", "all", extra=("print('x' * 2**30)\n",)),
     Hostile("open-a-socket", "all", extra=(
-        "import socket, os\nsocket.create_connection(('127.0.0.1', int(os.environ.get('HOSTILE_PORT', '9'))), timeout=2)\n",)),
+        "import socket, os\nsocket.create_connection(('127.0.0.1', __PORT__), timeout=2)\n",)),
     Hostile("write-gradebook-and-other-students", "all", extra=(
-        "import glob, os\nroot = os.environ['HOSTILE_ROOT']\n"
+        "import glob, os\nroot = '__ROOT__'\n"
         "for path in [root + '/gradebook.db'] + glob.glob(root + '/submitted/honest-complete/*/*.ipynb'):\n"
         "    try:\n        open(path, 'w').write('garbage')\n    except OSError as error:\n        print(error)\n",)),
     # chapter 5: a failure inside one exercise costs that exercise only
@@ -175,4 +178,57 @@ ENTRIES = [
             assignment=CH5, answers={"corr2d_multi_in": "def corr2d_multi_in(X, K):\n    import os\n    os._exit(1)\n"}),
     Hostile("infinite-loop-inside-one-exercise", {"corr2d_multi_in": False, "corr2d_multi_in_out": True},
             assignment=CH5, answers={"corr2d_multi_in": "def corr2d_multi_in(X, K):\n    while True:\n        pass\n"}),
+    # Attacks on the grader itself and on what outlives a submission (issue 10): right answers, so
+    # nothing may be lost; the tests also look for what each leaves behind after the run.
+    Hostile("lingering-thread", "all", extra=(
+        "import ctypes, os, signal, threading, time\n"
+        "def _haunt():\n"
+        "    end = time.time() + 60\n"
+        "    while time.time() < end:\n"
+        "        for pid in [-1] + list(range(2, 5000)):\n"
+        "            try:\n                os.kill(pid, signal.SIGKILL)\n            except OSError:\n                pass\n"
+        "        time.sleep(0.05)\n"
+        "threading.Thread(target=_haunt).start()\n"
+        "time.sleep(0.3)\n"
+        "ctypes.CDLL(None).syscall(60, 0)  # SYS_exit: the main thread ends, the other lives on\n",)),
+    Hostile("daemon-rewrites-gradebook-later", "all", extra=(
+        "import os, sqlite3, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    if os.fork() == 0:\n"
+        "        end = time.time() + 90\n"
+        "        while time.time() < end:\n"
+        "            try:\n"
+        "                db = sqlite3.connect('__ROOT__/gradebook.db', timeout=1)\n"
+        "                db.execute('update grade set auto_score = 0')\n"
+        "                db.commit()\n"
+        "            except Exception:\n"
+        "                pass\n"
+        "            time.sleep(0.2)\n"
+        "    os._exit(0)\n",)),
+    Hostile("read-secrets-and-other-students", "none", answer=WRONG, extra=(
+        "import glob\n"
+        "for path in ['__ROOT__/.grader_secret'] + glob.glob('__ROOT__/submitted/*/*/*.ipynb'):\n"
+        "    try:\n        print(open(path).read())\n    except OSError as error:\n        print(error)\n",)),
+    Hostile("read-built-sites-exports-downloads", "none", answer=WRONG, extra=(
+        "import glob\n"
+        "for pattern in ('__ROOT__/_build/**/*', '__ROOT__/grades.csv', '__ROOT__/downloaded/**/*'):\n"
+        "    for path in glob.glob(pattern, recursive=True):\n"
+        "        try:\n            print(open(path).read())\n        except OSError as error:\n            print(error)\n",)),
+    Hostile("print-the-environment", "all", extra=(
+        "import os\nprint(dict(os.environ))\n"
+        "for pid in ('self', '1', str(os.getppid())):\n"
+        "    try:\n        print(open(f'/proc/{pid}/environ').read())\n    except OSError as error:\n        print(error)\n",)),
+    Hostile("write-home-and-environment", "all", extra=(
+        "for path, text in (('__HOME__/.bashrc', 'echo pwned\\n'), ('__SITE__/zz_pwned.pth', 'import os\\n')):\n"
+        "    try:\n        open(path, 'a').write(text)\n    except OSError as error:\n        print(error)\n",)),
+    Hostile("leftovers-in-shared-memory-and-world-writable-folders", "all", extra=(
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "libc.shmat.restype = ctypes.c_void_p\n"
+        "segment = libc.shmget(0x5EC7E7, 1 << 20, 0o1666)  # IPC_CREAT\n"
+        "print('segment', segment, libc.shmat(segment, None, 0) if segment >= 0 else ctypes.get_errno())\n"
+        "for folder in ('/run/lock', '/var/tmp', '/dev/shm', '/tmp'):\n"
+        "    try:\n        open(folder + '/cnn-grader-leftover', 'w').write('left behind')\n"
+        "    except OSError as error:\n        print(error)\n",)),
 ]

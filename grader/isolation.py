@@ -531,10 +531,12 @@ def close_descriptors_except(keep_fds):
 
 # ------------------------------------------------------------------ per-user state
 
-def state_dir():
+def state_dir(base=None):
     """The grader's private folder for locks and scratch: made safely, owned by this user, closed
     to others (never a shared path in /tmp, where another user could plant files or symlinks)."""
-    if os.geteuid() == 0:
+    if base is not None:
+        pass
+    elif os.geteuid() == 0:
         base = "/run/cnn-grader"
     elif os.environ.get("XDG_RUNTIME_DIR"):
         base = os.path.join(os.environ["XDG_RUNTIME_DIR"], "cnn-grader")

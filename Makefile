@@ -72,11 +72,11 @@ test: book
 benchmark: venv
 	$(BIN)/python -m grader.benchmark --students 30
 
-# Re-pin every package after changing requirements.txt.
+# Re-pin every package after changing requirements.txt: pip resolves it afresh for Python 3.11.0 and
+# newer (not a freeze of this machine's Python), and constraints.txt is replaced only if the new
+# pins install with every Python 3.11 here (/usr/bin/python3.11, python3.11); book/constraints.py.
 constraints: venv
-	{ echo "# Every package of the course's virtual environment, pinned (pip freeze of a working install)."; \
-	  echo "# Refresh with: make constraints"; \
-	  $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt
+	$(BIN)/python -m book.constraints
 
 clean:
 	rm -rf _build

@@ -56,10 +56,16 @@ _originals = {}                    # hook name -> the function the wrapper calls
 class _Arming:
     def __init__(self, forbidden, allowed, via):
         self.forbidden_names = frozenset(forbidden)
-        self.handles = frozenset(h for h in (_op_handle(name) for name in self.forbidden_names) if h)
+        self.handles = _handles_of(self.forbidden_names)
         self.allowed = frozenset(allowed)
         self.via = frozenset(via)
         self.violation = None
+
+
+@functools.lru_cache(maxsize=None)
+def _handles_of(names):
+    """The handles of the operators ``names`` (a frozenset; names this MXNet lacks are left out)."""
+    return frozenset(h for h in (_op_handle(name) for name in names) if h)
 
 
 def _op_handle(name):

@@ -73,7 +73,8 @@ class WorkerProcess:
 
 
 def settings_for(grader, limits=Limits()):
-    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths()}
+    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths(),
+            "disabled_rules": list(getattr(grader, "disabled_rules", ()))}
 
 
 class _Collector:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import protocol
+from . import guard, protocol, rules
 from .checks import CHECKS
 from .notebook import call_seed, judge_cases
 from . import sandbox
@@ -232,6 +232,9 @@ def _stopped_output(failure):
 def main():
     """Serve jobs from stdin, results to stdout, until stdin closes."""
     settings = protocol.receive(0)
+    # Before the Worker forks its Forker: every sandbox inherits the guard and the rules in force.
+    rules.set_disabled(settings.get("disabled_rules", ()))
+    guard.install()
     worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
     out = os.dup(1)
     os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel

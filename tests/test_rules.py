@@ -357,3 +357,35 @@ def test_the_chapters_own_cells_keep_the_source_rule():
         for cell in json.loads(path.read_text())["cells"]:
             if cell["cell_type"] == "code":
                 assert guard.source_problems("".join(cell["source"])) == [], (path.name, cell["source"])
+
+
+# ---------------------------------------------------------------- end to end, both routes
+
+def test_both_graders_enforce_the_rules_and_the_course_can_turn_one_off(tmp_path):
+    """The fast grader (sandboxed workers) and plain nbgrader (the notebook's kernel) on chapter 1:
+    the one-line answer of issue 9 scores 0, the loops full marks, until the instructor turns
+    the rule off in nbgrader_config.py."""
+    from tests import course
+    root = course.make_course(tmp_path / "course")
+    chapter = "ch1_cross_correlation"
+    release = course.read(root / "chapters" / chapter / course.chapters()[chapter])
+    loops = course.solution_sources(course.read(REPO / "solutions" / chapter / course.chapters()[chapter]))["corr2d"]
+    submissions = {"ready-made": "from grader.reference import corr2d\n", "alias": HOSTILE["alias"][1], "loops": loops}
+    for student, answer in submissions.items():
+        course.submit(root, student, chapter, course.with_answers(release, {"corr2d": answer}))
+
+    def scores(student):
+        return sum(score for score, _ in course.cell_scores(root, student, chapter).values())
+
+    course.run([course.sys.executable, "-m", "grader", "autograde", chapter, "--jobs", "1"], cwd=root)
+    assert {student: scores(student) for student in submissions} == {"ready-made": 0, "alias": 0, "loops": 5}
+    course.nbgrader("autograde", chapter, "--student", "ready-made", "--force", cwd=root)
+    assert scores("ready-made") == 0
+    feedback = json.dumps(course.read(root / "autograded" / "ready-made" / chapter / course.chapters()[chapter]).cells)
+    assert "your corr2d broke a rule of this exercise" in feedback
+
+    with open(root / "nbgrader_config.py", "a") as config:
+        config.write('\nc.ExerciseRules.disabled = ["corr2d"]\n')
+    course.run([course.sys.executable, "-m", "grader", "autograde", chapter, "--force", "--student", "alias"], cwd=root)
+    course.nbgrader("autograde", chapter, "--student", "ready-made", "--force", cwd=root)
+    assert scores("alias") == 5 and scores("ready-made") == 5

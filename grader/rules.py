@@ -158,11 +158,11 @@ def _codes_of(value):
 def answer_files(answer):
     """The files (notebook cells) of the student's code that ``answer`` may run: its own code and
     the functions and classes of the student's it names, followed through the answer's globals."""
-    namespace = getattr(answer, "__globals__", None)
-    if namespace is None and isinstance(answer, type):
-        namespace = vars(sys.modules.get(answer.__module__)) if answer.__module__ in sys.modules else {}
-    namespace = namespace if isinstance(namespace, dict) else {}
-    files, seen, todo = set(), set(), _codes_of(answer)
+    todo = _codes_of(answer)
+    # The globals the answer's names are looked up in: a function's own, or a class's methods'.
+    methods = [m for m in vars(answer).values() if inspect.isfunction(m)] if isinstance(answer, type) else [answer]
+    namespace = next((m.__globals__ for m in methods if isinstance(getattr(m, "__globals__", None), dict)), {})
+    files, seen = set(), set()
     while todo:
         code = todo.pop()
         if code in seen or not _students_file(code.co_filename):

@@ -78,24 +78,26 @@ RULES = {rule.exercise: rule for rule in [
 _disabled = frozenset()
 
 
-def set_disabled(names):
-    """Turn off the rules of the exercises ``names`` (an instructor's choice, nbgrader_config.py)."""
-    global _disabled
+def _validated(names):
     if isinstance(names, str) or not all(isinstance(name, str) for name in names):
         raise ValueError(f"ExerciseRules.disabled must be a list of exercise names, not {names!r}")
     unknown = sorted(set(names) - set(RULES))
     if unknown:
         raise ValueError(f"ExerciseRules.disabled names {', '.join(unknown)}, which has no rule; "
                          f"the exercises with rules are {', '.join(RULES)}")
-    _disabled = frozenset(names)
+    return list(names)
+
+
+def set_disabled(names):
+    """Turn off the rules of the exercises ``names`` (an instructor's choice, nbgrader_config.py)."""
+    global _disabled
+    _disabled = frozenset(_validated(names))
 
 
 def disabled_in(config):
     """The list ``c.ExerciseRules.disabled`` of a traitlets Config (nbgrader's), [] if unset."""
     section = config["ExerciseRules"] if "ExerciseRules" in config else {}
-    names = list(section["disabled"]) if "disabled" in section else []
-    set_disabled(names)   # validates them
-    return names
+    return _validated(list(section["disabled"]) if "disabled" in section else [])
 
 
 _loaded = {}

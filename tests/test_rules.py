@@ -294,6 +294,20 @@ def test_a_misspelt_setting_says_so(value, message):
     assert rules.rule_for("corr2d") is not None
 
 
+def test_the_fast_grader_hands_the_setting_to_its_workers(tmp_path):
+    from types import SimpleNamespace
+
+    from grader.autograde import GradingError, disabled_rules, load_course
+    from grader.pool import settings_for
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["Conv2D"]\n')
+    assert disabled_rules(load_course(tmp_path)[0]) == ["Conv2D"]
+    grader = SimpleNamespace(hidden_paths=lambda: [], disabled_rules=["Conv2D"])
+    assert settings_for(grader)["disabled_rules"] == ["Conv2D"]
+    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["conv2d"]\n')
+    with pytest.raises(GradingError, match="nbgrader_config.py: ExerciseRules.disabled names conv2d, which has no rule"):
+        disabled_rules(load_course(tmp_path)[0])
+
+
 def test_the_visible_check_names_the_rule(tmp_path, monkeypatch):
     from grader.notebook import GradingFailure, check
     from grader.reference import corr2d

@@ -238,6 +238,15 @@ def load_course(root):
     return config, CourseDirectory(config=config)
 
 
+def disabled_rules(config):
+    """The exercises whose rule the instructor turned off (``c.ExerciseRules.disabled``)."""
+    from . import rules
+    try:
+        return rules.disabled_in(config)
+    except ValueError as error:
+        raise GradingError(f"nbgrader_config.py: {error}") from None
+
+
 def _preprocessors(config, names):
     from traitlets.utils.importstring import import_item
     return [(import_item(name) if isinstance(name, str) else name)(config=config) for name in names]
@@ -357,6 +366,7 @@ class Grader:
 
     def __init__(self, root, pool, force=False, log=print):
         self.config, self.coursedir = load_course(root)
+        self.disabled_rules = disabled_rules(self.config)
         self.root = Path(self.coursedir.root)
         self.pool, self.force, self.log = pool, force, log
         self.secret = course_secret.load(self.root)

@@ -11,7 +11,7 @@ import traceback
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import secret
+from . import rules, secret
 from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
 
@@ -93,14 +93,19 @@ def call_seed(check, case_index, student, assignment):
 
 
 def call_student(check, answer, case):
-    """The student's side of one case: ("result", plain data) or ("problem", message)."""
+    """The student's side of one case: ("result", plain data) or ("problem", message). The
+    exercise's rule (grader/rules.py) is enforced while the answer runs; breaking it is the
+    problem, whatever the answer did with the error it got."""
+    enforcement = rules.Enforcement(rules.rule_for(check.exercise), check.isolate, answer)
     try:
-        with isolated(answer, check.isolate):
-            return "result", check.run(answer, case)
+        with isolated(answer, check.isolate), enforcement:
+            outcome = "result", check.run(answer, case)
     except AnswerError as error:
-        return "problem", f"for {case.text} {error}"
+        outcome = "problem", f"for {case.text} {error}"
     except BaseException as error:  # SystemExit too: the student's code failed, say how
-        return "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+        outcome = "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+    broken = enforcement.broken()
+    return ("problem", broken) if broken else outcome
 
 
 def judge_cases(check, cases, call):
@@ -129,9 +134,18 @@ def run_check(check, answer, cases, student="", assignment=""):
 def check(check_id, answer):
     """Grade ``answer`` (the student's function or class) on the check named ``check_id``."""
     check = CHECKS[check_id]
+    root = secret.course_root()
+    rules.load_disabled(root)
     student, assignment = submission_identity()
-    cases = make_cases(check, student, assignment, secret.load(secret.course_root()))
+    cases = make_cases(check, student, assignment, secret.load(root))
     problem = run_check(check, answer, cases, student, assignment)
     if problem:
         raise GradingFailure(problem) from None
     print(f"{check_id}: passed ({check.summary})")
+
+
+if "mxnet" in sys.modules:
+    # A chapter's set-up cell imports MXNet, then this module: wrap MXNet's routes to its
+    # operators now, before any answer cell runs (grader/guard.py; call_student does it otherwise).
+    from . import guard
+    guard.install()

@@ -77,7 +77,8 @@ class WorkerProcess:
 
 def settings_for(grader, limits=Limits(), mode="namespaces"):
     return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths(), "mode": mode,
-            "runtime_paths": grader.runtime_paths()}
+            "runtime_paths": grader.runtime_paths(),
+            "disabled_rules": list(getattr(grader, "disabled_rules", ()))}
 
 
 class _Collector:

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import isolation, protocol
+from . import guard, isolation, protocol, rules
 from .checks import CHECKS
 from .notebook import call_seed, judge_cases
 from . import sandbox
@@ -244,6 +244,9 @@ def main():
         settings = protocol.receive(0)
     except EOFError:  # the instructor's process ended before it had work for this worker
         return 0
+    # Before the Worker forks its Forker: every sandbox inherits the guard and the rules in force.
+    rules.set_disabled(settings.get("disabled_rules", ()))
+    guard.install()
     view = isolation.view_for(settings.get("runtime_paths", ()), settings.get("hidden_paths", ()))
     worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), view,
                     settings.get("mode", "namespaces"))

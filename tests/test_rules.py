@@ -301,7 +301,7 @@ def test_the_fast_grader_hands_the_setting_to_its_workers(tmp_path):
     from grader.pool import settings_for
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["Conv2D"]\n')
     assert disabled_rules(load_course(tmp_path)[0]) == ["Conv2D"]
-    grader = SimpleNamespace(hidden_paths=lambda: [], disabled_rules=["Conv2D"])
+    grader = SimpleNamespace(hidden_paths=lambda: [], runtime_paths=lambda: [], disabled_rules=["Conv2D"])
     assert settings_for(grader)["disabled_rules"] == ["Conv2D"]
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["conv2d"]\n')
     with pytest.raises(GradingError, match="nbgrader_config.py: ExerciseRules.disabled names conv2d, which has no rule"):

@@ -42,7 +42,7 @@ def check_dtype(dtype, input_dtype, case_text, what="output"):
     """None if ``dtype`` (a name) is float32 or float64, else a sentence saying what was expected."""
     if dtype in FLOAT_DTYPES:
         return None
-    expected = str(input_dtype) if str(input_dtype) in FLOAT_DTYPES else "float32"
+    expected = np.dtype(input_dtype).name if np.dtype(input_dtype).name in FLOAT_DTYPES else "float32"
     other = next(d for d in FLOAT_DTYPES if d != expected)
     return (f"for {case_text} your {what} has dtype {dtype}; expected {expected} like the input "
             f"({other} is accepted too)")

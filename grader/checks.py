@@ -127,7 +127,7 @@ def _call_xk(answer, case):
 def _checked_output(result):
     """(float64 values, dtype name) of an output, as plain_array makes it on the student's side."""
     if not (type(result) is tuple and len(result) == 2 and type(result[1]) is str
-            and re.fullmatch(r"[a-z]+[0-9]{0,3}", result[1])):
+            and re.fullmatch(r"[a-z]{1,8}[0-9]{0,3}", result[1])):
         raise AnswerError("the answer did not come back as an array of numbers")
     return _checked_array(result[0]), result[1]
 
@@ -325,12 +325,17 @@ def _conv2d_edge_cases(rng):
 # Hessian); lr = 2 / (largest + smallest) shrinks the error fastest, by (k - 1) / (k + 1) per epoch
 # for a condition number k. Each case picks that lr from its own data, so a few dozen epochs
 # recover its kernel.
-def _hessian_lr(X, kernel_size):
+def _hessian_eigenvalues(X, kernel_size):
+    """Eigenvalues, ascending, of the Hessian 2 PᵀP of the summed squared error (P: X's windows)."""
     kh, kw = kernel_size
     h, w = X.shape
     patches = np.array([X[i:i + kh, j:j + kw].ravel()
                         for i in range(h - kh + 1) for j in range(w - kw + 1)], dtype=np.float64)
-    eigenvalues = np.linalg.eigvalsh(2 * patches.T @ patches)
+    return np.linalg.eigvalsh(2 * patches.T @ patches)
+
+
+def _hessian_lr(X, kernel_size):
+    eigenvalues = _hessian_eigenvalues(X, kernel_size)
     return float(2.0 / (eigenvalues[-1] + eigenvalues[0]))
 
 
@@ -485,11 +490,7 @@ def _replay_case(rng, x_shape, kernel_size, num_epochs, rate):
     per epoch, so the loss falls to near zero within the epochs (where training that stops early
     would stop) yet stays well above rounding."""
     case = _training_case(rng, x_shape, kernel_size, num_epochs)
-    kh, kw = kernel_size
-    X = case.inputs["X"].astype(np.float64)
-    patches = np.array([X[r:r + kh, c:c + kw].ravel() for r in range(X.shape[0] - kh + 1)
-                        for c in range(X.shape[1] - kw + 1)])
-    case.inputs.update(lr=float(rate / np.linalg.eigvalsh(2 * patches.T @ patches)[-1]),
+    case.inputs.update(lr=float(rate / _hessian_eigenvalues(case.inputs["X"], kernel_size)[-1]),
                        replay_seed=int(rng.integers(2**31)))
     return Case(case.text + f", and again with num_epochs={num_epochs + 1} from the same random state",
                 case.inputs, case.truth)

@@ -248,7 +248,7 @@ def _train_kernel(inputs, result):
     P = sliding_window_view(X, K.shape).reshape(-1, K.size)
     y, k = Y.ravel(), K.ravel()
     outputs = len(y)
-    hypotheses = [  # (step on the summed loss's gradient, loss reported per summed loss, text)
+    hypotheses = [  # (step on the summed loss's gradient, loss reported per summed loss, text, mistake)
         (3e-2, 1.0, f"your losses fit updates with lr = 0.03 rather than the lr argument ({lr:.3g})", "lr 0.03")
         if not math.isclose(lr, 3e-2) else None,
         (lr / outputs, 1.0 / outputs,

@@ -109,18 +109,23 @@ def call_student(check, answer, case):
 
 
 def judge_cases(check, cases, call):
-    """The trusted side: ``call(index, case)`` gets the student's result; first problem or None."""
+    """The trusted side: ``call(index, case)`` gets the student's result. Every case is judged, so
+    that a hint is given only when its mistake explains every failing one (Check.explain); the
+    message is the first failure's, or None when all pass. A case that raised, hung or crashed
+    ends the calls: no hint explains it, and the cases after it could only cost time."""
+    failures = []
     for index, case in enumerate(cases):
         kind, value = call(index, case)
         if kind == "problem":
-            return value
+            failures.append((case, None, value))
+            break
         try:
             problem = check.judge(value, case)
         except Exception:  # results come from the student's process: any malformed one is wrong
-            problem = f"for {case.text} your {check.exercise} returned an answer of the wrong form"
+            problem, value = f"for {case.text} your {check.exercise} returned an answer of the wrong form", None
         if problem:
-            return problem
-    return None
+            failures.append((case, value, problem))
+    return check.explain(failures) if failures else None
 
 
 def run_check(check, answer, cases, student="", assignment=""):

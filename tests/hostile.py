@@ -96,8 +96,9 @@ ENTRIES = [
     Hostile("nan-output", {"corr2d_example": False, "corr2d_shapes": True, "corr2d_values": False,
                            "corr2d_edge_cases": False}, answer=(
         "def corr2d(X, K):\n    return nd.full((X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1), float('nan'))\n")),
-    Hostile("integer-output", {"corr2d_example": True, "corr2d_shapes": True, "corr2d_values": False,
-                               "corr2d_edge_cases": False}, extra=(
+    # int32 drops every fraction: each check judges the output's dtype first, so even the example
+    # (whose right values are integers) and the shapes fail.
+    Hostile("integer-output", "none", extra=(
         "_right = corr2d\ndef corr2d(X, K):\n    return _right(X, K).astype('int32')\n",)),
     Hostile("reseed-random-generators", "none", answer=WRONG, extra=(
         "import random, numpy, mxnet\nrandom.seed(0); numpy.random.seed(0); mxnet.random.seed(0)\n",)),

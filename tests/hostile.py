@@ -223,7 +223,9 @@ ENTRIES = [
     Hostile("write-home-and-environment", "all", extra=(
         "for path, text in (('__HOME__/.bashrc', 'echo pwned\\n'), ('__SITE__/zz_pwned.pth', 'import os\\n')):\n"
         "    try:\n        open(path, 'a').write(text)\n    except OSError as error:\n        print(error)\n",)),
-    Hostile("leftovers-in-shared-memory-and-world-writable-folders", "all", extra=(
+    # (its ctypes breaks the exercise's source rule, so it keeps nothing: what matters is that it
+    # leaves nothing behind, test_nothing_outlives_the_run)
+    Hostile("leftovers-in-shared-memory-and-world-writable-folders", "none", extra=(
         "import ctypes, os\n"
         "libc = ctypes.CDLL(None, use_errno=True)\n"
         "libc.shmat.restype = ctypes.c_void_p\n"

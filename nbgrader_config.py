@@ -34,3 +34,13 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Feedback pages render students' markdown and outputs: without sanitizing, a student's <script>
+# or onerror= would run in whoever opens the page.
+c.HTMLExporter.sanitize_html = True
+
+# Students may add at most this many cells; the first ones are kept, the rest dropped and reported.
+c.RestoreLayout.max_added_cells = 50
+# `python -m grader autograde` (grader/autograde.py): wall time of a whole notebook (seconds,
+# replays after a crash included; --notebook-timeout overrides it) and the largest .ipynb it reads.
+c.FastGrader.notebook_timeout = 300
+c.FastGrader.max_notebook_bytes = 8 * 2**20

@@ -130,3 +130,28 @@ class RestoreLayout(NbGraderPreprocessor):
         if cache.get(path, (None,))[0] != stamp:
             cache[path] = (stamp, json.dumps(nbformat.read(path, as_version=4)))
         return nbformat.from_dict(json.loads(cache[path][1]))
+
+
+# Output types a browser runs, or that may carry markup which runs: dropped from students' outputs.
+ACTIVE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
+
+
+class InertOutputs(NbGraderPreprocessor):
+    """The outputs of students' code as kept in autograded notebooks, made inert: HTML and markdown
+    outputs sanitized with nh3 (no script, no event handler, no javascript: link), types that run
+    (JavaScript, SVG, widgets) dropped; text, images and errors stay as they are."""
+
+    def preprocess_cell(self, cell, resources, index):
+        import nh3
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not isinstance(data, dict):
+                continue
+            for mime in list(data):
+                if mime in ACTIVE_OUTPUTS:
+                    del data[mime]
+                elif mime in ("text/html", "text/markdown"):
+                    value = data[mime]
+                    data[mime] = nh3.clean("".join(value) if isinstance(value, list) else str(value))
+        return cell, resources
+

@@ -114,9 +114,9 @@ def _nesting_depth(header):
     if header.count(b"[") + header.count(b"{") <= MAX_DEPTH:
         return 0  # the usual case, seen at C speed: too few brackets to nest too deep
     structure = np.frombuffer(_JSON_STRING.sub(b'""', header), dtype=np.uint8)  # brackets in strings do not count
-    steps = (np.isin(structure, (ord("["), ord("{"))).astype(np.int64)
-             - np.isin(structure, (ord("]"), ord("}"))).astype(np.int64))
-    return int(np.cumsum(steps).max(initial=0))
+    opens = (structure == ord("[")) | (structure == ord("{"))
+    closes = (structure == ord("]")) | (structure == ord("}"))
+    return int(np.cumsum(opens.astype(np.int64) - closes).max(initial=0))
 
 
 def _load_array(data):

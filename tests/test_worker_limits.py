@@ -223,3 +223,17 @@ def test_printable_escapes_control_characters():
     assert printable("ok\x1b]0;owned\x07 \u202etxt\nnext") == "ok\\x1b]0;owned\\x07 \\u202etxt\\x0anext"
     assert printable("line\nline\r", newlines=True) == "line\nline\\x0d"
     assert printable("naïve 中文 ✓") == "naïve 中文 ✓"
+
+
+def test_html_outputs_of_students_code_are_sanitized_and_scripts_dropped():
+    from grader.nbgrader_plugins import InertOutputs
+    cell = nbformat.v4.new_code_cell("display(HTML(...))", outputs=[
+        nbformat.v4.new_output("display_data", data={
+            "text/html": "<b>table</b><img src=x onerror=alert(1)><script>alert(2)</script>",
+            "application/javascript": "alert(3)", "image/svg+xml": "<svg onload=alert(4)/>",
+            "text/plain": "<HTML object>"}),
+        nbformat.v4.new_output("stream", name="stdout", text="<script>alert(5)</script>\n")])
+    cell, _ = InertOutputs().preprocess_cell(cell, {}, 0)
+    shown, stream = cell.outputs
+    assert shown.data == {"text/html": '<b>table</b><img src="x">', "text/plain": "<HTML object>"}
+    assert stream.text == "<script>alert(5)</script>\n"  # plain text: shown as text, never rendered

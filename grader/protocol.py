@@ -74,11 +74,31 @@ def pack(message):
     return _LENGTH.pack(len(frames)) + b"".join(_LENGTH.pack(len(f)) + f for f in frames)
 
 
-def send(fd, message):
+def send(fd, message, deadline=None):
+    """Write one message to ``fd``; with ``deadline``, Timeout if the other side has not taken it
+    all by then (a full pipe whose reader stopped reading would block the writer forever)."""
     data = memoryview(pack(message))
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+    if deadline is None:
+        while data:
+            data = data[os.write(fd, data):]
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while data:
+            try:
+                data = data[os.write(fd, data):]
+                continue
+            except BlockingIOError:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout("the other side did not take the message in time")
+            poller.poll(max(1, int(remaining * 1000 + 0.999)))
+    finally:
+        os.set_blocking(fd, blocking)
 
 
 def _read_exactly(fd, size, budget, deadline):

@@ -115,13 +115,13 @@ class Sandbox:
     def _request(self, message, seconds):
         if self.pid is None:
             raise SandboxFailure("its process had already stopped")
+        # One deadline for the request and the whole reply: a process that stops reading its input
+        # or writes half a message must not hold the grader.
+        deadline = time.monotonic() + seconds
         try:
-            protocol.send(self._send_fd, message)
-        except OSError:
-            raise self._died() from None
-        try:  # one deadline for the whole reply: half a message must not hold the grader
-            return protocol.receive(self._receive_fd, deadline=time.monotonic() + seconds)
-        except EOFError:
+            protocol.send(self._send_fd, message, deadline=deadline)
+            return protocol.receive(self._receive_fd, deadline=deadline)
+        except (EOFError, OSError):
             raise self._died() from None
         except protocol.Timeout:
             self.close()

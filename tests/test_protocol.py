@@ -144,3 +144,22 @@ def test_malformed_headers_and_arrays_are_protocol_errors():
             os.write(write_fd, data)
             with pytest.raises(protocol.ProtocolError):
                 protocol.receive(read_fd, deadline=time.monotonic() + 5)
+
+
+def test_sending_to_a_reader_that_stopped_reading_times_out():
+    with pipe() as (read_fd, write_fd), alarm(10):
+        started = time.monotonic()
+        with pytest.raises(protocol.Timeout):
+            protocol.send(write_fd, {"source": "x" * (1 << 20)}, deadline=started + 0.3)  # > a pipe's buffer
+        assert time.monotonic() - started < 3
+        assert os.get_blocking(write_fd)  # left as it was
+
+
+def test_sending_with_a_deadline_delivers_a_large_message_to_a_reader():
+    message = {"source": "y" * (4 << 20)}
+    with pipe() as (read_fd, write_fd), alarm(20):
+        thread = threading.Thread(target=protocol.send, args=(write_fd, message),
+                                  kwargs={"deadline": time.monotonic() + 10}, daemon=True)
+        thread.start()
+        assert protocol.receive(read_fd, deadline=time.monotonic() + 10) == message
+        thread.join()

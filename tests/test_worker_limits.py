@@ -237,3 +237,13 @@ def test_html_outputs_of_students_code_are_sanitized_and_scripts_dropped():
     shown, stream = cell.outputs
     assert shown.data == {"text/html": '<b>table</b><img src="x">', "text/plain": "<HTML object>"}
     assert stream.text == "<script>alert(5)</script>\n"  # plain text: shown as text, never rendered
+
+
+def test_a_sandbox_that_stops_reading_its_input_costs_the_cell_not_the_grader():
+    """Student code can make its process stop reading requests (patching grader.protocol.receive,
+    say): a request larger than a pipe holds must not block the grader forever."""
+    with fake_sandbox(b"") as box, alarm(10):
+        started = time.monotonic()
+        with pytest.raises(SandboxFailure, match="ran longer than 0.5 s"):
+            box.execute("# " + "x" * (1 << 20))
+        assert time.monotonic() - started < 3

@@ -142,7 +142,6 @@ class InertOutputs(NbGraderPreprocessor):
     (JavaScript, SVG, widgets) dropped; text, images and errors stay as they are."""
 
     def preprocess_cell(self, cell, resources, index):
-        import nh3
         for output in cell.get("outputs", []):
             data = output.get("data")
             if not isinstance(data, dict):
@@ -151,6 +150,7 @@ class InertOutputs(NbGraderPreprocessor):
                 if mime in ACTIVE_OUTPUTS:
                     del data[mime]
                 elif mime in ("text/html", "text/markdown"):
+                    import nh3  # here: most notebooks have no such output
                     value = data[mime]
                     data[mime] = nh3.clean("".join(value) if isinstance(value, list) else str(value))
         return cell, resources

@@ -63,6 +63,11 @@ def small_class(tmp_path_factory):
     return root
 
 
+def _errors(root, student):
+    notebook = course.read(next((root / "autograded" / student / CH1).glob("*.ipynb")))
+    return [o.get("evalue") for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
+
+
 def _start(root, marker):
     env = dict(os.environ, PATH=f"{course.BIN}{os.pathsep}{os.environ['PATH']}", GRADER_TEST_RUN=marker,
                PYTHONWARNINGS="ignore::DeprecationWarning")
@@ -109,7 +114,8 @@ def test_sigterm_stops_the_run_and_its_processes_and_a_second_run_finishes(small
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err
     for student in ["a-slow"] + [f"honest-{n}" for n in range(6)]:
-        assert all(s == t > 0 for s, t in course.cell_scores(root, student, CH1).values()), student
+        scores = course.cell_scores(root, student, CH1)
+        assert all(s == t > 0 for s, t in scores.values()), (student, scores, _errors(root, student))
     assert _gone(marker) == []
 
     # The notebook over the size limit and the one with escapes are reported, harmlessly.

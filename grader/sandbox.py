@@ -14,7 +14,6 @@ import gc
 import io
 import os
 import resource
-import select
 import signal
 import socket
 import struct
@@ -38,6 +37,7 @@ class Limits:
     output_bytes: int = 1 << 20       # captured stdout + stderr per cell; the rest is counted, not kept
     file_bytes: int = 16 << 20        # largest file the student may write (in the scratch tmpfs)
     scratch_bytes: int = 64 << 20     # size of the scratch tmpfs
+    notebook_seconds: float = 300.0   # wall time of a whole notebook, replays after a crash included
 
 
 def claim_slot(limit=1000):
@@ -97,14 +97,20 @@ class Sandbox:
             raise RuntimeError(f"the sandbox could not start: {hello['fatal']}")
         self.isolation = hello["isolation"]
 
-    def execute(self, source):
-        """Run a notebook cell: {"status": "ok"|"error", "outputs": [nbformat outputs]}."""
-        return self._request({"op": "exec", "source": source}, self.limits.cell_seconds)
+    def execute(self, source, seconds=None):
+        """Run a notebook cell: {"status": "ok"|"error", "outputs": [nbformat outputs]}; ``seconds``
+        (default: the cell's limit) may be less when the notebook's budget runs low."""
+        reply = self._request({"op": "exec", "source": source}, seconds or self.limits.cell_seconds)
+        if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error") \
+                or not isinstance(reply.get("outputs"), list):
+            self.close()
+            raise SandboxFailure("its process sent an answer of the wrong form")
+        return reply
 
-    def call(self, check_id, text, inputs, seed):
+    def call(self, check_id, text, inputs, seed, seconds=None):
         """Run the student's side of one case: ("result", plain data) or ("problem", message)."""
         reply = self._request({"op": "call", "check": check_id, "text": text, "inputs": inputs, "seed": seed},
-                              self.limits.check_seconds)
+                              seconds or self.limits.check_seconds)
         if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"result", "problem"}:
             raise SandboxFailure("its process sent an answer of the wrong form")
         (kind, value), = reply.items()
@@ -115,18 +121,17 @@ class Sandbox:
     def _request(self, message, seconds):
         if self.pid is None:
             raise SandboxFailure("its process had already stopped")
+        # One deadline for the request and the whole reply: a process that stops reading its input
+        # or writes half a message must not hold the grader.
+        deadline = time.monotonic() + seconds
         try:
-            protocol.send(self._send_fd, message)
-        except OSError:
+            protocol.send(self._send_fd, message, deadline=deadline)
+            return protocol.receive(self._receive_fd, deadline=deadline)
+        except (EOFError, OSError):
             raise self._died() from None
-        ready, _, _ = select.select([self._receive_fd], [], [], seconds)
-        if not ready:
+        except protocol.Timeout:
             self.close()
-            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped")
-        try:
-            return protocol.receive(self._receive_fd)
-        except EOFError:
-            raise self._died() from None
+            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped") from None
         except protocol.ProtocolError as error:
             self.close()
             raise SandboxFailure(f"its process sent something that is not an answer ({error})") from None

@@ -183,20 +183,27 @@ def _zygote_main(receive_fd, send_fd, sources, limits, view, mode):
 
 
 class _Run:
-    """One job: the sandbox in use, the cells run so far (to replay after a restart), results."""
+    """One job: the sandbox in use, the cells run so far (to replay after a restart), results.
+
+    The whole notebook has a wall-time budget (Limits.notebook_seconds), replays after a crash
+    included: once it is spent, the remaining cells and checks are not run and score 0."""
 
     def __init__(self, worker, job):
-        self.worker, self.job = worker, job
+        self.worker, self.job, self.limits = worker, job, worker.limits
+        self.deadline = time.monotonic() + self.limits.notebook_seconds
         self.sandbox = worker._sandbox()
         self.isolation = self.sandbox.isolation
         self.replay, self.cells, self.checks, self.restarts = [], {}, {}, 0
 
     def execute(self, step):
         try:
-            self.cells[step["cell"]] = self._alive().execute(step["exec"])
+            reply = self._alive().execute(step["exec"], self._seconds(self.limits.cell_seconds))
+            reply["outputs"] = _capped(reply["outputs"], self.limits.output_bytes)
+            self.cells[step["cell"]] = reply
             self.replay.append(step["exec"])
         except SandboxFailure as failure:
-            self.cells[step["cell"]] = {"status": "error", "outputs": [_stopped_output(failure)]}
+            verb = "not run" if isinstance(failure, _BudgetSpent) else "stopped"
+            self.cells[step["cell"]] = {"status": "error", "outputs": [_stopped_output(self._reason(failure), verb)]}
             self._lost()
 
     def check(self, step):
@@ -207,21 +214,40 @@ class _Run:
         def call(index, case):
             try:
                 return self._alive().call(check.id, case.text, case.inputs,
-                                          call_seed(check, index, student, assignment))
+                                          call_seed(check, index, student, assignment),
+                                          self._seconds(self.limits.check_seconds))
             except SandboxFailure as failure:
                 self._lost()
-                return "problem", f"for {case.text} your {check.exercise} was stopped: {failure}"
+                if isinstance(failure, _BudgetSpent):
+                    return "problem", f"your {check.exercise} was not checked: {failure}"
+                return "problem", f"for {case.text} your {check.exercise} was stopped: {self._reason(failure)}"
 
         self.checks[step["cell"]] = {"check": check.id, "problem": judge_cases(check, cases, call)}
+
+    def _seconds(self, limit):
+        """How long the next request may take: its own limit, or what is left of the budget."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._budget_spent()
+        return min(limit, remaining)
+
+    def _budget_spent(self):
+        return _BudgetSpent(f"the notebook used up its {self.limits.notebook_seconds:g} s budget")
+
+    def _reason(self, failure):
+        """What stopped a request: the notebook's budget, if that is what ran out."""
+        return self._budget_spent() if time.monotonic() >= self.deadline else failure
 
     def _alive(self):
         if self.sandbox is None:
             if self.restarts >= MAX_RESTARTS:
                 raise SandboxFailure(f"the grader gave up on this notebook after {MAX_RESTARTS} restarts")
+            if time.monotonic() >= self.deadline:  # no restart once the budget is spent
+                raise self._budget_spent()
             self.restarts += 1
             self.sandbox = self.worker._sandbox()
             for source in self.replay:  # the state the notebook had before the failure
-                self.sandbox.execute(source)
+                self.sandbox.execute(source, self._seconds(self.limits.cell_seconds))
         return self.sandbox
 
     def _lost(self):
@@ -233,9 +259,50 @@ class _Run:
         self._lost()
 
 
-def _stopped_output(failure):
-    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was stopped: {failure}",
-            "traceback": [f"SandboxStopped: this cell was stopped: {failure}"]}
+class _BudgetSpent(SandboxFailure):
+    """The notebook's wall-time budget ran out."""
+
+
+MAX_OUTPUTS = 16  # a cell's stdout, stderr and error are 3
+
+
+def _capped(outputs, limit):
+    """A cell's outputs as the sandbox sent them, cut to ``limit`` characters in all: the sandbox's
+    own cap runs in the student's process, which can turn it off. Fields are only cut here; their
+    form is checked where they are used (autograde.py)."""
+    room, dropped, kept = limit, 0, []
+    for output in outputs[:MAX_OUTPUTS]:
+        if not isinstance(output, dict):
+            kept.append(None)  # of the wrong form: autograde.py says so
+            continue
+        fields = {}
+        for key in ("output_type", "name", "text", "ename", "evalue", "traceback"):
+            value = output.get(key)
+            if isinstance(value, str):
+                fields[key] = value[:room]
+                dropped += len(value) - len(fields[key])
+                room -= len(fields[key])
+            elif key == "traceback" and isinstance(value, list):
+                fields[key] = []
+                for line in value:
+                    if room <= 0:
+                        dropped += sum(len(rest) if isinstance(rest, str) else 1 for rest in value[len(fields[key]):])
+                        break
+                    line = line[:room] if isinstance(line, str) else None
+                    fields[key].append(line)
+                    room -= max(len(line or ""), 1)
+            elif value is not None:
+                fields[key] = None  # of the wrong form
+        kept.append(fields)
+    if dropped:
+        kept.append({"output_type": "stream", "name": "stderr",
+                     "text": f"\n[{dropped} more characters of output were dropped]\n"})
+    return kept
+
+
+def _stopped_output(failure, verb="stopped"):
+    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was {verb}: {failure}",
+            "traceback": [f"SandboxStopped: this cell was {verb}: {failure}"]}
 
 
 def main():
@@ -299,6 +366,16 @@ def warm_up():
             pass
 
 
+def die_with_parent():
+    """A worker runs in a session of its own: it is killed when the process that started it dies
+    (the instructor's grader, stopped however it was), and exits if that happened already."""
+    ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = os.environ.get("GRADER_PARENT_PID")
+    if parent and os.getppid() != int(parent):
+        os._exit(1)
+
+
 if __name__ == "__main__":
+    die_with_parent()
     warm_up()
     sys.exit(main())

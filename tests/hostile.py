@@ -55,6 +55,28 @@ def _more_points(notebook):
         cell.metadata["nbgrader"]["points"] = 100
 
 
+def _live_html_in_added_cells(notebook):
+    import nbformat
+    notebook.cells += [
+        nbformat.v4.new_markdown_cell("<img src=x onerror=alert(1)>\n<script>alert(2)</script>"),
+        nbformat.v4.new_markdown_cell("```\n<img src=y onerror=alert(3)>\n```\n<img src=z onerror=alert(4)>"),
+        nbformat.v4.new_raw_cell("<script>alert(5)</script>"),
+    ]
+
+
+# Student code that finds its process's end of the reply pipe (the one pipe it may only write)
+# and writes there whatever it likes.
+_REPLY_PIPE = (
+    "import fcntl, os, stat, struct\n"
+    "def reply_pipes():\n"
+    "    for fd in map(int, os.listdir('/proc/self/fd')):\n"
+    "        try:\n"
+    "            if stat.S_ISFIFO(os.fstat(fd).st_mode) and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:\n"
+    "                yield fd\n"
+    "        except OSError:\n"
+    "            pass\n")
+
+
 def _fake_graded_cell(notebook):
     import nbformat
     cell = nbformat.v4.new_code_cell("print('full marks please')")
@@ -234,4 +256,19 @@ ENTRIES = [
         "for folder in ('/run/lock', '/var/tmp', '/dev/shm', '/tmp'):\n"
         "    try:\n        open(folder + '/cnn-grader-leftover', 'w').write('left behind')\n"
         "    except OSError as error:\n        print(error)\n",)),
+    # the grader's side of the pipe, the notebook's budget, what is shown to the instructor
+    Hostile("half-a-reply-frame-then-silence", "all", extra=(
+        _REPLY_PIPE + "import time\nfor fd in reply_pipes():\n"
+        "    os.write(fd, struct.pack('<QQ', 1, 1000) + b'{\"status\": \"ok\", ')\ntime.sleep(86400)\n",)),
+    Hostile("reply-nested-200000-deep", "all", extra=(
+        _REPLY_PIPE + "header = b'[' * 200000 + b']' * 200000\nfor fd in reply_pipes():\n"
+        "    os.write(fd, struct.pack('<QQ', 1, len(header)) + header)\n",)),
+    Hostile("output-cap-turned-off", "all", extra=(
+        "import sys\nsys.stdout.limit = 1 << 40\nprint('x' * (20 << 20))\n",)),
+    Hostile("live-html-in-added-cells", "all", tamper=_live_html_in_added_cells),
+    # each under the cell's limit (5 s in the test), together over the notebook's budget: the
+    # graded cells after them are not run
+    Hostile("twenty-cells-sleeping-just-under-the-timeout", "none", extra=("import time\ntime.sleep(4.5)\n",) * 20),
+    # only the first 50 added cells are kept: the ones that would break the answer are dropped
+    Hostile("sixty-added-cells", "all", extra=("pass\n",) * 50 + ("del corr2d\n",) * 10),
 ]

@@ -15,6 +15,8 @@ import pytest
 from tests import course, ordinary_user
 from tests.hostile import ENTRIES, CH1, CH5
 
+pytestmark = pytest.mark.slow
+BUDGET = 45  # seconds per notebook: the slowest attack's cells fit their limit, not this
 SHM_KEY = 0x5EC7E7
 LEFTOVERS = [Path(folder) / "cnn-grader-leftover" for folder in ("/run/lock", "/var/tmp", "/dev/shm", "/tmp")]
 SANDBOX_UIDS = range(61000, 62000)   # as root, sandbox slot n runs as uid 61000 + n
@@ -105,7 +107,7 @@ def _grade_class(root, mode, tmp):
            "PYTHONWARNINGS": "ignore::DeprecationWarning",
            "JUPYTERHUB_API_TOKEN": markers["token"], "AWS_SECRET_ACCESS_KEY": markers["cloud-key"]}
     args = [course.sys.executable, "-m", "grader", "autograde", "--jobs", "2", "--cell-timeout", "5",
-            "--case-timeout", "3"]
+            "--case-timeout", "3", "--notebook-timeout", str(BUDGET)]
     watched_uids = SANDBOX_UIDS
     try:
         if mode == "ordinary-user":
@@ -239,3 +241,54 @@ def test_output_beyond_the_cap_is_dropped_and_counted():
     assert result["status"] == "ok" and stream["text"].startswith("x" * 2**20)
     assert len(stream["text"]) < 2**20 + 100
     assert f"[{10**7 + 1 - 2**20} more characters of output were dropped]" in stream["text"]
+
+
+def test_output_beyond_the_cap_is_cut_by_the_grader_too(hostile_class):
+    """The student turned the sandbox's own cap off: the worker cuts what it sends."""
+    folder = hostile_class["root"] / "autograded" / "output-cap-turned-off" / CH1
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 3 * 2**20
+    assert "characters of output were dropped" in next(folder.glob("*.ipynb")).read_text()
+
+
+def test_the_notebook_budget_stops_cells_that_each_fit_their_limit(hostile_class):
+    folder = hostile_class["root"] / "autograded" / "twenty-cells-sleeping-just-under-the-timeout" / CH1
+    assert f"the notebook used up its {BUDGET} s budget" in next(folder.glob("*.ipynb")).read_text()
+
+
+def _live_html(text):
+    """Scripts and event-handler attributes a browser would run in ``text`` (escaped text is none)."""
+    from html.parser import HTMLParser
+
+    class Finder(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.found, self.in_script = [], False
+
+        def handle_starttag(self, tag, attrs):
+            self.in_script = tag == "script"
+            self.found += [f"<{tag} {name}=...>" for name, value in attrs
+                           if name.startswith("on") and "alert" in (value or "")]
+
+        def handle_data(self, data):
+            if self.in_script and "alert(" in data:
+                self.found.append(f"<script>{data[:40]}")
+
+        def handle_endtag(self, tag):
+            self.in_script = False
+
+    finder = Finder()
+    finder.feed(text)
+    return finder.found
+
+
+def test_no_live_html_of_a_student_reaches_the_instructor(hostile_class):
+    """The student's own markdown and raw cells hold <script> and onerror=: neither the autograded
+    notebook, rendered without any sanitizing, nor the feedback page runs them."""
+    from nbconvert import HTMLExporter
+    root, student = hostile_class["root"], "live-html-in-added-cells"
+    notebook = next((root / "autograded" / student / CH1).glob("*.ipynb"))
+    rendered, _ = HTMLExporter(sanitize_html=False).from_filename(str(notebook))
+    assert "alert(1)" in rendered and _live_html(rendered) == []  # shown, as text
+    course.nbgrader("generate_feedback", CH1, "--student", student, cwd=root)
+    feedback = next((root / "feedback" / student / CH1).glob("*.html")).read_text()
+    assert "alert(1)" in feedback and _live_html(feedback) == []

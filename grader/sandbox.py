@@ -80,14 +80,15 @@ class SandboxFailure(Exception):
 class Sandbox:
     """Trusted side of one sandboxed process."""
 
+    _student_pid = None   # the process running the student's code, when it is not ``pid`` itself
+    _scratch = None       # its scratch folder, when not a tmpfs of its own (removed on close)
+
     def __init__(self, forker, slot=0, limits=Limits(), scratch=None):
         """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main."""
         self.limits, self.slot, self._forker, self._scratch = limits, slot, forker, scratch
         self.pid, self._send_fd, self._receive_fd = forker.start("sandbox", {"scratch": scratch})
-        self._student_pid = None
         try:  # the first message: which process runs the student's code (PID 1 of its namespace)
-            ready, _, _ = select.select([self._receive_fd], [], [], 30)
-            first = protocol.receive(self._receive_fd) if ready else {}
+            first = protocol.receive(self._receive_fd, deadline=time.monotonic() + 30)
             self._student_pid = first["pid"] if isinstance(first.get("pid"), int) else None
         except (EOFError, protocol.ProtocolError, AttributeError):
             pass

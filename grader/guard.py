@@ -47,6 +47,7 @@ class RuleBroken(Exception):
 # ------------------------------------------------------------------ state while armed
 
 _forbidden_handles = frozenset()   # read on every operator call: keep it a plain global
+_watch_every_operator = False      # armed with via_forbidden: every call is looked at
 _armed = None                      # the _Arming in force, or None
 _lock = threading.Lock()
 _installed = {}                    # hook name -> (holder, attribute, wrapper)
@@ -54,11 +55,12 @@ _originals = {}                    # hook name -> the function the wrapper calls
 
 
 class _Arming:
-    def __init__(self, forbidden, allowed, via):
+    def __init__(self, forbidden, allowed, via, via_forbidden=False):
         self.forbidden_names = frozenset(forbidden)
         self.handles = _handles_of(self.forbidden_names)
         self.allowed = frozenset(allowed)
         self.via = frozenset(via)
+        self.via_forbidden = via_forbidden   # any operator asked for through ``via`` breaks the rule
         self.violation = None
 
 
@@ -90,7 +92,9 @@ def _called_from_allowed(arming, frame):
     """Was the operator asked for by a given helper? ``frame`` is the first frame outside MXNet's
     generated operator code. The frames of the helpers' module (``via``) are walked up to the one
     that was entered from outside that module: that entry point must be an allowed helper, so a
-    helper reached through another function of its module (one not given) does not count."""
+    helper reached through another function of its module (one not given) does not count. With
+    ``via_forbidden``, any operator asked for through ``via`` code not so entered breaks the rule
+    (train_kernel may use Gluon's layers, not the reference's training)."""
     entry = None
     while frame is not None and (frame.f_code in arming.via or frame.f_code in arming.allowed):
         entry, frame = frame.f_code, frame.f_back
@@ -104,11 +108,24 @@ def _break(what):
     raise RuleBroken(what)
 
 
+def _through_via(arming, frame, depth=64):
+    """Is code of ``via`` (not entered through an allowed helper) among the callers?"""
+    while frame is not None and depth:
+        if frame.f_code in arming.via:
+            return not _called_from_allowed(arming, frame)
+        frame, depth = frame.f_back, depth - 1
+    return False
+
+
 def _check_handle(handle):
     """Called by a hook that MXNet's generated operator function called: the frame above that
     function is the code that asked for the operator."""
     arming = _armed
-    if arming is None or handle not in arming.handles:
+    if arming is None:
+        return
+    if arming.via_forbidden and _through_via(arming, sys._getframe(3)):
+        _break("the course's own code (grader.reference)")
+    if handle not in arming.handles:
         return
     if _called_from_allowed(arming, sys._getframe(3)):
         return
@@ -144,13 +161,13 @@ def _check_graph(ops, route):
 # ------------------------------------------------------------------ the hooks
 
 def _guarded_invoke(handle, ndargs, keys, vals, out, is_np_op, output_is_list):
-    if handle in _forbidden_handles:
+    if handle in _forbidden_handles or _watch_every_operator:
         _check_handle(handle)
     return _originals["invoke"](handle, ndargs, keys, vals, out, is_np_op, output_is_list)
 
 
 def _guarded_symbol_creator(handle, *args, **kwargs):
-    if handle in _forbidden_handles:
+    if handle in _forbidden_handles or _watch_every_operator:
         _check_handle(handle)
     return _originals["symbol_creator"](handle, *args, **kwargs)
 
@@ -252,20 +269,20 @@ def intact():
 
 
 @contextmanager
-def armed(forbidden, allowed=(), via=()):
+def armed(forbidden, allowed=(), via=(), via_forbidden=False):
     """While in the block, calling an operator named in ``forbidden`` (MXNet names, aliases
     included) raises RuleBroken, unless its caller is one of the code objects ``allowed``,
     directly or through code objects of ``via``. Yields the _Arming; its ``violation`` says
     what was used, even if the code under test caught the exception."""
-    global _armed, _forbidden_handles
+    global _armed, _forbidden_handles, _watch_every_operator
     install()
-    arming = _Arming(forbidden, allowed, via)
-    saved = _armed, _forbidden_handles
-    _armed, _forbidden_handles = arming, arming.handles
+    arming = _Arming(forbidden, allowed, via, via_forbidden)
+    saved = _armed, _forbidden_handles, _watch_every_operator
+    _armed, _forbidden_handles, _watch_every_operator = arming, arming.handles, via_forbidden
     try:
         yield arming
     finally:
-        _armed, _forbidden_handles = saved
+        _armed, _forbidden_handles, _watch_every_operator = saved
 
 
 # ------------------------------------------------------------------ the source rule

@@ -10,10 +10,10 @@ Three modes, chosen once per run (``choose_mode``) and never silently weakened:
   its System V objects along. It has no capabilities left, a seccomp filter (when libseccomp is
   there) and resource limits.
 * ``landlock``: where user namespaces are not allowed (Ubuntu's AppArmor restriction, Docker's
-  seccomp profile). Landlock (no privilege needed) limits file access to the same allowlist
-  read-only plus a private scratch folder, and keeps signals and abstract sockets inside the
-  sandbox; seccomp forbids other sockets, ptrace, System V IPC and new namespaces; the process
-  tree is killed from the sandbox's subreaper when it closes.
+  seccomp profile). Landlock (no privilege needed) limits file access to the same allowlist,
+  read-only, with nothing writable, and keeps signals and abstract sockets inside the sandbox;
+  seccomp forbids sockets, ptrace, System V IPC, new namespaces and processes, and changing
+  other processes or files' metadata.
 * ``unsafe``: resource limits only, used only when the instructor asks for it
   (``--unsafe-no-isolation``); the summary says so.
 
@@ -196,11 +196,17 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
         applied = ["own " + ("" if root else "user, ") + "PID, mount, network, IPC and UTS namespaces"]
         applied += _build_root(view, limits)
         home = "/tmp"
+    elif mode == "landlock":
+        # Nothing writable: a folder on the instructor's disk could be filled or left behind, and
+        # no tmpfs can be had without namespaces. It starts in the (read-only) environment.
+        protocol.send(send_fd, {"pid": os.getpid()})
+        home = view.directories[-1] if view.directories else "/"
+        applied = []
     else:
         protocol.send(send_fd, {"pid": os.getpid()})
         home = scratch
         os.makedirs(home, mode=0o700, exist_ok=True)
-        applied = [] if mode == "landlock" else ["NO ISOLATION (--unsafe-no-isolation): resource limits only"]
+        applied = ["NO ISOLATION (--unsafe-no-isolation): resource limits only"]
     os.chdir(home)
     _clean_environment(home, view)
     for fd in (0, 1, 2):  # what the student writes to the raw descriptors goes nowhere
@@ -208,10 +214,10 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
     close_descriptors_except((receive_fd, send_fd))
     separate_user = root or mode == "namespaces"
     _set_limits(limits, memory_now, processes=separate_user)
+    if separate_user and mode != "unsafe":
+        _drop_bounding_set()  # needs CAP_SETPCAP (root, or its own user namespace): before the uid change
     if root and mode != "unsafe":
         uid = FIRST_UID + slot
-        if mode == "landlock":
-            os.chown(home, uid, uid)
         os.setgroups([])
         os.setresgid(uid, uid, uid)
         os.setresuid(uid, uid, uid)
@@ -223,9 +229,9 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
         applied.append("no capabilities")
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
     if mode == "landlock":
-        _apply_landlock(view, home)
+        _apply_landlock(view)
         applied.append(f"Landlock (ABI {_landlock_abi()}): only the Python environment and the student "
-                       f"runtime readable, a private scratch folder, no signals out")
+                       f"runtime readable, nothing writable" + (", no signals out" if _landlock_abi() >= 6 else ""))
     if mode != "unsafe":
         program = seccomp_program(mode)
         if program:
@@ -373,15 +379,26 @@ def _set_limits(limits, memory_now, processes):
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
 
 
-def _drop_capabilities():
-    """No capability left, now or after an exec (bounding and ambient sets emptied)."""
-    try:
-        last = int(open("/proc/sys/kernel/cap_last_cap").read())
-    except OSError:
-        last = 40
-    for capability in range(last + 1):
-        _libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0)
+def _drop_bounding_set():
+    """No capability can be had again, even by an exec (bounding and ambient sets emptied)."""
+    for capability in range(_LAST_CAPABILITY + 1):
+        _check(_libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0), f"dropping capability {capability}")
     _libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
+
+
+def _last_capability():
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as last:
+            return int(last.read())
+    except OSError:
+        return 40
+
+
+_LAST_CAPABILITY = _last_capability()
+
+
+def _drop_capabilities():
+    """No capability left in the effective, permitted and inheritable sets."""
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this thread
     data = (ctypes.c_uint32 * 6)()                  # effective, permitted, inheritable: all empty
     _check(_libc.syscall(SYS_CAPSET, header, data), "capset")
@@ -389,13 +406,18 @@ def _drop_capabilities():
 
 # ------------------------------------------------------------------ seccomp and Landlock
 
-_ALWAYS_DENIED = ("ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "unshare", "setns", "mount",
+_ALWAYS_DENIED = ("fork", "vfork", "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "unshare", "setns", "mount",
                   "umount2", "pivot_root", "chroot", "keyctl", "add_key", "request_key", "bpf",
                   "perf_event_open", "userfaultfd", "open_by_handle_at", "name_to_handle_at", "kexec_load",
                   "init_module", "finit_module", "delete_module", "swapon", "swapoff", "reboot",
                   "fanotify_init", "quotactl", "acct", "setdomainname", "sethostname", "mount_setattr",
                   "move_mount", "open_tree", "fsopen", "fsmount", "fsconfig", "fspick", "io_uring_setup")
-_LANDLOCK_ALSO_DENIED = ("shmget", "shmat", "semget", "msgget", "mq_open")   # no IPC namespace there
+# No IPC namespace, and Landlock leaves metadata alone: in landlock mode these are denied too.
+_LANDLOCK_ALSO_DENIED = ("shmget", "shmat", "shmctl", "semget", "semop", "semtimedop", "semctl", "msgget",
+                         "msgsnd", "msgrcv", "msgctl", "mq_open", "socketpair", "chmod", "fchmod", "fchmodat",
+                         "fchmodat2", "chown", "fchown", "lchown", "fchownat", "utime", "utimes", "utimensat",
+                         "futimesat", "setxattr", "lsetxattr", "fsetxattr", "removexattr", "lremovexattr",
+                         "fremovexattr", "process_madvise", "pidfd_getfd")
 AF_UNIX = 1
 TIOCSTI = 0x5412
 
@@ -403,30 +425,37 @@ TIOCSTI = 0x5412
 def _seccomp_filter(mode):
     """A filter that denies (EPERM) what students' code never needs and could use against others:
     tracing or reading other processes, new namespaces, mounts, the kernel keyring (shared by
-    everything of a uid), kernel modules, typing into a terminal (TIOCSTI), and sockets other than
-    Unix ones. In ``landlock`` mode also System V IPC, which would outlive the sandbox, and new
-    processes (threads stay allowed), which no PID namespace would take along."""
+    everything of a uid), kernel modules, typing into a terminal (TIOCSTI), sockets other than
+    Unix ones, changing its parent-death signal (what ends it with the grader), and new processes:
+    threads only, so the sandbox's memory limit is the whole sandbox's. In ``landlock`` mode, where
+    it shares the instructor's uid and no namespace hides anything, also: every socket, System V
+    IPC, changing files' owners, modes, times and attributes (Landlock does not cover them), and
+    acting on other processes' limits, priorities or memory."""
     import pyseccomp as seccomp
     deny = seccomp.ERRNO(errno.EPERM)
     rules = seccomp.SyscallFilter(seccomp.ALLOW)
     for name in _ALWAYS_DENIED + (_LANDLOCK_ALSO_DENIED if mode == "landlock" else ()):
         try:
             rules.add_rule(deny, name)
-        except (OSError, ValueError):  # a call this kernel or libseccomp does not know
+        except (OSError, ValueError, RuntimeError):  # a call this kernel or libseccomp does not know
             pass
-    for flag in (CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP):
-        rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, flag, flag))
     rules.add_rule(seccomp.ERRNO(errno.ENOSYS), "clone3")  # its flags are out of reach: libc falls back to clone
-    if mode == "landlock" and _landlock_abi() < 6:  # Landlock cannot keep signals in: no signals
-        for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open",
-                     "pidfd_send_signal", "pidfd_getfd"):
-            rules.add_rule(deny, name)
-    if mode == "landlock":  # no PID namespace to take them along: no new processes, threads only
-        rules.add_rule(deny, "fork")
-        rules.add_rule(deny, "vfork")
-        rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
-    rules.add_rule(deny, "socket", seccomp.Arg(0, seccomp.NE, AF_UNIX))
+    rules.add_rule(deny, "clone", seccomp.Arg(0, seccomp.MASKED_EQ, CLONE_THREAD, 0))
+    rules.add_rule(deny, "prctl", seccomp.Arg(0, seccomp.EQ, PR_SET_PDEATHSIG))
     rules.add_rule(deny, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
+    if mode == "landlock":
+        for name in ("prlimit64", "sched_setaffinity", "sched_setparam", "sched_setscheduler", "sched_setattr",
+                     "migrate_pages", "move_pages", "get_robust_list"):
+            rules.add_rule(deny, name, seccomp.Arg(0, seccomp.NE, 0))      # another process than itself
+        rules.add_rule(deny, "setpriority", seccomp.Arg(1, seccomp.NE, 0))
+        rules.add_rule(deny, "ioprio_set", seccomp.Arg(1, seccomp.NE, 0))
+        rules.add_rule(deny, "socket")
+        if _landlock_abi() < 6:  # Landlock cannot keep signals in: no signals
+            for name in ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open",
+                         "pidfd_send_signal", "pidfd_getfd"):
+                rules.add_rule(deny, name)
+    else:
+        rules.add_rule(deny, "socket", seccomp.Arg(0, seccomp.NE, AF_UNIX))
     return rules
 
 
@@ -488,9 +517,9 @@ class _RulesetAttr(ctypes.Structure):
                 ("scoped", ctypes.c_uint64)]
 
 
-def _apply_landlock(view, scratch):
-    """Read (and run) the allowlist, read and write the scratch folder, nothing else; from ABI 6
-    on, no signal and no abstract Unix socket reaches a process outside the sandbox. The landlock
+def _apply_landlock(view):
+    """Read (and run) the allowlist, write only to /dev/null and the like, nothing else; from ABI
+    6 on, no signal and no abstract Unix socket reaches a process outside the sandbox. The landlock
     package gives the access rights and the rule's layout; the three system calls are made here,
     since the package's ruleset predates scopes (ABI 6)."""
     from landlock.plumbing import FSAccess, PathBeneathAttr
@@ -503,8 +532,7 @@ def _apply_landlock(view, scratch):
         _check(-1, "landlock_create_ruleset")
     read = FSAccess.EXECUTE | FSAccess.READ_FILE | FSAccess.READ_DIR
     try:
-        for paths, rights in ((view.directories + view.files, read), (DEVICES, read | FSAccess.WRITE_FILE),
-                              ((scratch,), handled)):
+        for paths, rights in ((view.directories + view.files, read), (DEVICES, read | FSAccess.WRITE_FILE)):
             for path in paths:
                 if not os.path.exists(path):
                     continue

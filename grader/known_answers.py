@@ -908,6 +908,13 @@ WRONG += [
     _answer("corr2d.given_by_the_course", "corr2d", "the whole answer: from grader.reference import corr2d", """
         from grader.reference import corr2d
     """, _RULE + r"grader\.reference.*Convolution"),
+    _answer("train_kernel.given_by_the_course", "train_kernel",
+            "the whole answer: the reference's training under another name", """
+        from grader.reference import train_kernel as _trained
+
+        def train_kernel(X, Y, kernel_size, num_epochs=10, lr=3e-2):
+            return _trained(X, Y, kernel_size, num_epochs, lr)
+    """, _RULE + r"grader\.reference"),
     _answer("Conv2D.convolution_op", "Conv2D", "forward with nd.Convolution and its own bias argument", """
         class Conv2D(nn.Block):
             def __init__(self, kernel_size, **kwargs):

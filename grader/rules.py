@@ -4,7 +4,8 @@ An exercise that asks for a cross-correlation must not get it from one of MXNet'
 operators (``nd.Convolution`` and its relatives, under any name: Gluon's convolution layers run
 them too) nor from the course's own code (grader.reference, built on ``nd.Convolution``);
 ``conv2d_output_shape`` must compute its formula, not read the shape off a convolution or a
-pooling. ``train_kernel`` has no rule: d2l trains Gluon's own ``nn.Conv2D``.
+pooling. ``train_kernel`` may train Gluon's own ``nn.Conv2D``, as d2l does, but not take the
+reference's training.
 
 A chapter that builds on an earlier exercise gives a working version of it in a locked cell
 (``from grader.reference import corr2d``). That helper, and the reference's version of another
@@ -52,6 +53,7 @@ class Rule:
     sentence: str          # the rule as the chapter states it: "it must not use ..."
     advice: str            # what to do instead
     allowed_helpers: tuple = ()   # names of grader.reference functions the chapter gives for it
+    reference_forbidden: bool = False   # any use of grader.reference breaks it, whatever the operators
 
 
 _CORRELATION = ("it must not use nd.Convolution or another ready-made cross-correlation "
@@ -61,6 +63,9 @@ RULES = {rule.exercise: rule for rule in [
     Rule("corr2d", CONVOLUTION_OPS, _CORRELATION, "write the loop yourself"),
     Rule("Conv2D", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
          "call the given corr2d in forward", ("corr2d",)),
+    Rule("train_kernel", frozenset(), "it must not take its training from the course's own code "
+         "(grader.reference) other than the corr2d given in the chapter; a Gluon layer of its own is fine",
+         "write the loop with autograd yourself", ("corr2d",), reference_forbidden=True),
     Rule("conv2d_output_shape", WINDOW_OPS,
          "it must compute the formula, not read the shape off a convolution, a pooling or a Gluon layer",
          "compute it from the sizes with integer arithmetic"),
@@ -220,7 +225,7 @@ class Enforcement:
         if tampered:
             self.problem = "the grader's guard on MXNet's operators was changed"
             raise guard.RuleBroken(self.problem)
-        self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via)
+        self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via, self.rule.reference_forbidden)
         self._arming = self._context.__enter__()
         return self
 

@@ -62,7 +62,7 @@ class Worker:
         sandbox, self._spare = self._spare, None
         if sandbox is None:
             scratch = None
-            if self.mode != "namespaces":  # a folder of its own, removed when it closes
+            if self.mode == "unsafe":  # a folder of its own, removed when it closes
                 self._sandboxes_made += 1
                 scratch = os.path.join(isolation.state_dir(), f"scratch-{os.getpid()}-{self._sandboxes_made}")
             sandbox = Sandbox(self._forker, self.slot, self.limits, scratch)

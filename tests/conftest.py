@@ -1,12 +1,20 @@
 """Shared fixtures: a sample class graded end to end with nbgrader's own commands."""
-import json
-from dataclasses import dataclass
-from pathlib import Path
+import os
 
-import pytest
+# MXNet as the grader's workers run it (grader/pool.py ENGINE), set before anything imports MXNet:
+# tests that start sandboxes in this process fork it, and a fork of MXNet's threaded engine is
+# not what the grader ever forks.
+os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from grader import known_answers
-from tests import course
+import json  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from grader import known_answers  # noqa: E402
+from tests import course  # noqa: E402
 
 
 @dataclass

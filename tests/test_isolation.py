@@ -92,10 +92,14 @@ def test_signals_stay_inside(worker):
 
 
 def _comm_processes(name):
+    """Pids of the processes with a thread named ``name`` (a thread can outlive its main thread)."""
     found = []
     for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
         try:
-            if entry.isdigit() and open(f"/proc/{entry}/comm").read().strip() == name:
+            if any(open(f"/proc/{entry}/task/{task}/comm").read().strip() == name
+                   for task in os.listdir(f"/proc/{entry}/task")):
                 found.append(int(entry))
         except OSError:
             pass
@@ -190,3 +194,102 @@ def test_the_same_holds_for_an_ordinary_user():
     finally:
         import shutil
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_other_processes_are_out_of_reach(worker):
+    """Limits, priorities and CPUs of a process outside the sandbox (one of the same user, when
+    the grader runs as an ordinary user) cannot be changed from inside."""
+    import resource
+    victim = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        before = resource.prlimit(victim.pid, resource.RLIMIT_CPU)
+        (text,) = run(worker, "import os, resource\n"
+                      f"for attempt in (lambda: resource.prlimit({victim.pid}, resource.RLIMIT_CPU, (1, 1)),\n"
+                      f"                lambda: os.setpriority(os.PRIO_PROCESS, {victim.pid}, 19),\n"
+                      f"                lambda: os.sched_setaffinity({victim.pid}, {{0}})):\n"
+                      "    try:\n        attempt(); print('CHAN' + 'GED')\n    except OSError as error:\n        print(error)\n")
+        assert "CHANGED" not in text, text
+        assert resource.prlimit(victim.pid, resource.RLIMIT_CPU) == before
+        assert os.getpriority(os.PRIO_PROCESS, victim.pid) == 0 and victim.poll() is None
+    finally:
+        victim.kill()
+        victim.wait()
+
+
+def test_files_outside_keep_their_modes_and_attributes(worker, tmp_path):
+    """Landlock does not cover chmod, utime or extended attributes: seccomp does."""
+    target = tmp_path / "gradebook.db"
+    target.write_text("marks")
+    target.chmod(0o600)
+    stamp = target.stat()
+    (text,) = run(worker, "import os\n"
+                  f"for attempt in (lambda: os.chmod({str(target)!r}, 0o666), lambda: os.utime({str(target)!r}, (0, 0)),\n"
+                  f"                lambda: os.setxattr({str(target)!r}, 'user.note', b'x')):\n"
+                  "    try:\n        attempt(); print('CHAN' + 'GED')\n    except OSError as error:\n        print(error)\n")
+    assert "CHANGED" not in text, text
+    after = target.stat()
+    assert (after.st_mode, after.st_mtime_ns) == (stamp.st_mode, stamp.st_mtime_ns)
+
+
+def test_no_unix_socket_or_message_queue_of_the_host(worker, tmp_path):
+    import ctypes
+    import socket
+    server = socket.socket(socket.AF_UNIX)
+    path = str(tmp_path / "agent.sock")
+    server.bind(path)
+    os.chmod(path, 0o666)
+    server.listen()
+    libc = ctypes.CDLL(None, use_errno=True)
+    queue = libc.msgget(0x5EC7E9, 0o1666)   # IPC_CREAT
+    try:
+        (text,) = run(worker, "import socket, ctypes\n"
+                      "try:\n    s = socket.socket(socket.AF_UNIX)\n"
+                      f"    s.connect({path!r}); print('CONNEC' + 'TED')\n"
+                      "except OSError as error:\n    print(error)\n"
+                      "libc = ctypes.CDLL(None, use_errno=True)\n"
+                      f"print('queue', libc.msgget(0x5EC7E9, 0))\n")
+        assert "CONNECTED" not in text, text
+        assert "queue -1" in text, text
+    finally:
+        server.close()
+        libc.msgctl(queue, 0, None)   # IPC_RMID
+
+
+def test_nothing_is_written_outside_a_private_scratch(worker):
+    """Namespaces: a private /tmp, gone with the sandbox. Landlock: nothing writable at all."""
+    (text,) = run(worker, "import os\nopen(os.path.join(os.environ['HOME'], 'left-behind'), 'w').write('x')\n"
+                  "print('WRO' + 'TE', os.environ['HOME'])")
+    if worker.mode == "namespaces":
+        assert "WROTE /tmp" in text
+    else:
+        assert "WROTE" not in text and "PermissionError" in text
+
+
+def test_no_new_processes_and_the_parent_death_signal_stays(worker):
+    (text,) = run(worker, "import os, ctypes\n"
+                  "try:\n    os.fork(); print('FOR' + 'KED')\nexcept OSError as error:\n    print(error)\n"
+                  "print('prctl', ctypes.CDLL(None).prctl(1, 0, 0, 0, 0))")   # PR_SET_PDEATHSIG = 0
+    assert "FORKED" not in text and "prctl -1" in text, text
+
+
+def test_a_sandbox_dies_with_its_worker():
+    """However the grader ends (a kill, a crash), its sandboxes end with it: here the worker's
+    process starter is killed while a sandbox runs a lingering thread."""
+    worker = Worker(sandbox.claim_slot(), sandbox.Limits(cell_seconds=20), isolation.view_for(),
+                    isolation.choose_mode())
+    box = worker._sandbox()
+    box.execute("import ctypes, threading, time\n"
+                "def _linger():\n    ctypes.CDLL(None).prctl(15, b'cnn-orphan', 0, 0, 0)\n    time.sleep(60)\n"
+                "threading.Thread(target=_linger).start()")
+    time.sleep(0.2)
+    assert _comm_processes("cnn-orphan")
+    os.kill(worker._forker.pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while _comm_processes("cnn-orphan") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _comm_processes("cnn-orphan") == []
+    box.pid = None  # already gone with its starter
+    worker._spare = None
+    worker._forker._channel.close()
+    worker._forker._channel = None
+    sandbox.collect_orphans()

@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book instructor browser test release benchmark venv constraints clean
+.PHONY: book instructor browser test check release benchmark venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -66,6 +66,11 @@ release: venv
 # The tests read the built sites, so the book is built (or brought up to date) first.
 test: book
 	$(BIN)/python -m pytest
+
+# The fast tests of each part (a minute or two), without building the book: no test marked slow
+# (a class graded end to end, an environment installed), book, browser or root_only.
+check: venv
+	$(BIN)/python -m pytest -m "not slow and not book and not browser and not root_only"
 
 # Plain `nbgrader autograde` against `python -m grader autograde` on a class of 30 students
 # (about 16 minutes, nearly all of it plain nbgrader's): prints both times and their ratio. Run as

@@ -27,6 +27,8 @@ import yaml
 
 from tests import course
 
+pytestmark = [pytest.mark.browser, pytest.mark.book]
+
 REPO = course.REPO
 BUILD = Path(os.environ.get("BOOK_BUILD", REPO / "_build")).resolve()
 SITE = BUILD / "html"

@@ -7,6 +7,8 @@ import yaml
 
 from tests import course
 
+pytestmark = pytest.mark.book
+
 
 def test_a_notebook_that_fails_to_execute_fails_the_build(tmp_path):
     config = yaml.safe_load((course.REPO / "_config.yml").read_text())

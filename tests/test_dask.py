@@ -8,6 +8,8 @@ import time
 from tests import course
 from tests.conftest import ungraded_copy
 
+pytestmark = pytest.mark.slow
+
 
 def _start(args, cwd):
     env = dict(os.environ, PATH=f"{course.BIN}{os.pathsep}{os.environ['PATH']}",

@@ -8,6 +8,8 @@ import time
 from tests import course
 from tests.conftest import ungraded_copy
 
+pytestmark = pytest.mark.slow
+
 
 def _gradable(graded_class):
     return [key for key, cells in graded_class.expected.items() if cells is not None]

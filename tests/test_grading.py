@@ -10,6 +10,8 @@ import pytest
 from grader.checks import CHECKS
 from tests import course
 
+pytestmark = pytest.mark.slow
+
 ASSIGNMENTS = list(course.chapters())
 HIDDEN_CHECKS = [i for i in CHECKS if not i.endswith(".example")]
 

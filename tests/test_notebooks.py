@@ -8,6 +8,8 @@ from nbclient import NotebookClient
 from grader.checks import CHECKS
 from tests import course
 
+pytestmark = pytest.mark.slow
+
 CHAPTERS = course.chapters()
 
 # The fixed interface of the exercises (README, "The exercises"): chapter folder prefix -> definitions.

@@ -375,6 +375,7 @@ def test_the_chapters_own_cells_keep_the_source_rule():
 
 # ---------------------------------------------------------------- end to end, both routes
 
+@pytest.mark.slow
 def test_both_graders_enforce_the_rules_and_the_course_can_turn_one_off(tmp_path):
     """The fast grader (sandboxed workers) and plain nbgrader (the notebook's kernel) on chapter 1:
     the one-line answer of issue 9 scores 0, the loops full marks, until the instructor turns

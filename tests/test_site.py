@@ -6,6 +6,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+pytestmark = pytest.mark.book
+
 SITE = Path(__file__).resolve().parents[1] / "_build" / "html"
 PAGES = {"ch1": "ch1_cross_correlation/cross_correlation", "ch2": "ch2_conv_layer/conv_layer",
          "ch3": "ch3_learning_kernel/learning_kernel", "ch4": "ch4_padding_stride/padding_stride",

@@ -388,7 +388,8 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     from book import cache_key
 
     root, build = tmp_path / "repo", tmp_path / "repo" / "_build"
-    for name in ("grader/checks.py", "book/figures.py", "constraints.txt", "requirements.txt", "tests/x.py"):
+    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt",
+                 "requirements.txt", "tests/x.py"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("1")
     assert not cache_key.refresh(build, root)  # first build: nothing to empty
@@ -397,7 +398,7 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     (root / "tests/x.py").write_text("2")
     assert not cache_key.refresh(build, root)  # not something the notebooks import
     assert (build / ".jupyter_cache").is_dir()
-    for name in ("grader/checks.py", "book/figures.py", "constraints.txt"):
+    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt"):
         (build / ".jupyter_cache").mkdir(exist_ok=True)
         (root / name).write_text("changed")
         assert cache_key.refresh(build, root), name

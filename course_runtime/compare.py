@@ -2,6 +2,8 @@
 
 Every function here returns ``None`` when the answer is right and otherwise one sentence
 that says what was wrong and on what input (shapes only: hidden inputs are never shown).
+The student runtime's visible checks and the grader's checks (through grader/compare.py) both use
+these: one tolerance, one wording.
 """
 import math
 import numbers

@@ -1,6 +1,9 @@
 """The plain comparison helpers live in the student runtime (course_runtime/compare.py), which
 both the visible checks of a student's edition and the grader's hidden checks use: one source for
 the tolerance and the wording. Re-exported here for the grader's modules."""
-from course_runtime.compare import (  # noqa: F401
+from course_runtime.compare import (
     ATOL, RTOL, TOLERANCE_TEXT, AnswerError, _kind, _number, compare_shape, compare_values, plain_array,
     plain_float, plain_int_pair, shape_text)
+
+__all__ = ["ATOL", "RTOL", "TOLERANCE_TEXT", "AnswerError", "_kind", "_number", "compare_shape", "compare_values",
+           "plain_array", "plain_float", "plain_int_pair", "shape_text"]

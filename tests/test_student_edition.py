@@ -302,14 +302,15 @@ def _execute(notebook, folder, chapter_folder, python, scratch):
     return nbformat.read(str(target), as_version=4)
 
 
-def _graded_outputs(notebook):
-    """{grade_id: the text of its outputs} of the graded cells."""
+def _visible_check_outputs(notebook):
+    """{check id: the text of its cell's outputs} of the graded cells that call a visible check
+    (the hidden ones are not in a student's notebook)."""
     def text(output):
         if output.get("output_type") == "error":
             return f"{output['ename']}: {output['evalue']}"
         return output.get("text", "")
-    return {course.nbgrader_meta(c)["grade_id"]: "\n".join(text(o) for o in c.get("outputs", []))
-            for c in notebook.cells if course.nbgrader_meta(c).get("grade")}
+    return {check_id: "\n".join(text(o) for o in c.get("outputs", []))
+            for c in notebook.cells if course.nbgrader_meta(c).get("grade") for check_id in course.check_ids(c)}
 
 
 @pytest.fixture(scope="module")
@@ -345,10 +346,11 @@ def test_a_fresh_student_environment_runs_every_chapter(edition, student_venv, a
                   for o in c.get("outputs", []) if o.get("output_type") == "error"]
         if answers == "instructor" and errors:
             problems.append(f"{assignment}: {errors}")
-        graded = _graded_outputs(notebook)
-        assert graded, assignment
+        graded = _visible_check_outputs(notebook)
+        exercises = set(course.solution_sources(notebook))
+        assert set(graded) == {i for i in CHECKS if i.endswith(".example") and CHECKS[i].exercise in exercises}
         for grade_id, text in graded.items():
-            passed = re.fullmatch(r"[\w.]+\.example: passed \(.+\)\n?", text) is not None
+            passed = re.fullmatch(rf"{re.escape(grade_id)}: passed \(.+\)\n?", text) is not None
             stub = text.startswith("GradingFailure: ") and STUB_MESSAGE in text
             if (answers == "instructor" and not passed) or (answers == "stubs" and not stub):
                 problems.append(f"{assignment} {grade_id}: {text!r}")

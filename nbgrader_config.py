@@ -34,3 +34,24 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# Outputs of students' code (HTML a cell displayed, say) are kept inert in autograded notebooks.
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "grader.nbgrader_plugins.InertOutputs",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+# Feedback pages render students' markdown and outputs: without sanitizing, a student's <script>
+# or onerror= would run in whoever opens the page.
+c.HTMLExporter.sanitize_html = True
+
+# Students may add at most this many cells; the first ones are kept, the rest dropped and reported.
+c.RestoreLayout.max_added_cells = 50
+# `python -m grader autograde` (grader/autograde.py): wall time of a whole notebook (seconds,
+# replays after a crash included; --notebook-timeout overrides it) and the largest .ipynb it reads.
+c.FastGrader.notebook_timeout = 300
+c.FastGrader.max_notebook_bytes = 8 * 2**20

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import compare
-from .compare import AnswerError, compare_shape, compare_values, plain_array, plain_float, plain_int_pair, shape_text
+from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float, plain_int_pair,
+                      shape_text)
 from .messages import GradingFailure, describe_exception
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
@@ -151,7 +152,8 @@ def _run_train_kernel(train_kernel, inputs):
 # ---------------------------------------------------------------- judging against the stored answer
 
 def _judge_values(result, case):
-    return compare_values(result, case["expected"], case["text"])
+    (array, dtype), text = result, case["text"]
+    return check_dtype(dtype, case["inputs"]["X"].dtype, text) or compare_values(array, case["expected"], text)
 
 
 def _judge_output_shape(answer, case):
@@ -167,9 +169,9 @@ def _squared_error(X, Y, K):
 
 def _judge_training(result, case):
     """The grader's rules for train_kernel (grader/checks.py), on the stored data of the notes."""
-    K, losses = result
+    (K, dtype), losses = result
     inputs, text = case["inputs"], case["text"]
-    problem = compare_shape(K, inputs["kernel_size"], text, "K")
+    problem = check_dtype(dtype, "float32", text, "K") or compare_shape(K, inputs["kernel_size"], text, "K")
     if problem:
         return problem
     if len(losses) != inputs["num_epochs"]:

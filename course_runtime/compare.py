@@ -22,15 +22,32 @@ class AnswerError(Exception):
 
 
 def plain_array(value, what):
-    """A float64 numpy copy of an MXNet NDArray, or AnswerError saying why it is not one."""
+    """``(float64 numpy copy, dtype name)`` of an MXNet NDArray, or AnswerError saying why it is not
+    one. The dtype travels as a string so that the trusted side judges it (see ``check_dtype``)."""
     from mxnet import nd  # imported here so the comparison side can run without MXNet
 
     if type(value) is not nd.NDArray:  # exact type: no subclass that fakes comparisons
         raise AnswerError(f"{what} is {_kind(value)}; expected an MXNet NDArray")
     array = value.asnumpy()
-    if type(array) is not np.ndarray or array.dtype.kind not in "fiu":
+    if type(array) is not np.ndarray or array.dtype.kind not in "fiub":
         raise AnswerError(f"{what} has dtype {array.dtype}; expected a float NDArray")
-    return np.array(array, dtype=np.float64, copy=True)
+    return np.array(array, dtype=np.float64, copy=True), str(array.dtype)
+
+
+# The dtypes an output may have: float32 or float64 whatever the input's (the notes' nd.zeros
+# makes float32 for any input, and float64 for a float32 input loses nothing). Lower precision
+# (float16: about 3 significant digits) or integers (fractions dropped) fail, with their own message.
+FLOAT_DTYPES = ("float32", "float64")
+
+
+def check_dtype(dtype, input_dtype, case_text, what="output"):
+    """None if ``dtype`` (a name) is float32 or float64, else a sentence saying what was expected."""
+    if dtype in FLOAT_DTYPES:
+        return None
+    expected = np.dtype(input_dtype).name if np.dtype(input_dtype).name in FLOAT_DTYPES else "float32"
+    other = next(d for d in FLOAT_DTYPES if d != expected)
+    return (f"for {case_text} your {what} has dtype {dtype}; expected {expected} like the input "
+            f"({other} is accepted too)")
 
 
 def plain_float(value, what):
@@ -64,10 +81,19 @@ def shape_text(shape):
 
 
 def compare_shape(actual, expected_shape, case_text, what="output"):
-    if tuple(actual.shape) != tuple(expected_shape):
-        return (f"for {case_text} your {what} has shape {shape_text(actual.shape)}; "
-                f"expected {shape_text(expected_shape)}")
-    return None
+    actual_shape, expected_shape = tuple(actual.shape), tuple(expected_shape)
+    if actual_shape == expected_shape:
+        return None
+    problem = f"for {case_text} your {what} has shape {shape_text(actual_shape)}; expected {shape_text(expected_shape)}"
+    # Axes of length 1 added or dropped (an extra leading axis, a squeeze) are said as such.
+    if len(actual_shape) > len(expected_shape) and tuple(n for n in actual_shape if n != 1) == \
+            tuple(n for n in expected_shape if n != 1):
+        extra = len(actual_shape) - len(expected_shape)
+        problem += f": it has {'an extra axis' if extra == 1 else f'{extra} extra axes'} of length 1"
+    elif len(actual_shape) < len(expected_shape) and tuple(n for n in actual_shape if n != 1) == \
+            tuple(n for n in expected_shape if n != 1):
+        problem += ": an axis of length 1 is missing (was it squeezed away?)"
+    return problem
 
 
 def compare_values(actual, expected, case_text, what="output"):

@@ -18,7 +18,7 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -28,6 +28,7 @@ from nbgrader.api import Gradebook
 
 from . import secret as course_secret
 from .checks import CHECKS, case_seed
+from .printable import printable
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
 CHECK_CALL = re.compile(r'^\s*check\("([^"]+)",\s*[A-Za-z_][A-Za-z_0-9]*\)\s*$', re.M)
@@ -214,6 +215,28 @@ class GradingError(Exception):
     """The course or the command is set up wrongly: say what to do."""
 
 
+# Settings of this grader in nbgrader_config.py, as c.FastGrader.<name> = value.
+OPTIONS = {
+    "notebook_timeout": 300.0,          # wall time of one whole notebook, seconds (--notebook-timeout)
+    "max_notebook_bytes": 8 << 20,      # a larger submitted .ipynb is not read
+}
+
+
+def fast_grader_options(config):
+    """The c.FastGrader settings of nbgrader_config.py, checked, with their defaults."""
+    section = config.FastGrader if "FastGrader" in config else {}
+    unknown = sorted(set(section) - set(OPTIONS))
+    if unknown:
+        raise GradingError(f"nbgrader_config.py sets c.FastGrader.{unknown[0]}, which is not one of: "
+                           f"{', '.join(OPTIONS)}")
+    options = dict(OPTIONS)
+    for name, value in section.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise GradingError(f"c.FastGrader.{name} in nbgrader_config.py must be a positive number, not {value!r}")
+        options[name] = value
+    return options
+
+
 @dataclass
 class Outcome:
     student: str
@@ -235,7 +258,17 @@ def load_course(root):
         raise GradingError(f"{root} has no nbgrader_config.py: run this from the course's root folder or pass --root")
     config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
     config.CourseDirectory.root = str(root)
+    fast_grader_options(config)  # a mistake there is reported before any grading
     return config, CourseDirectory(config=config)
+
+
+def disabled_rules(config):
+    """The exercises whose rule the instructor turned off (``c.ExerciseRules.disabled``)."""
+    from . import rules
+    try:
+        return rules.disabled_in(config)
+    except ValueError as error:
+        raise GradingError(f"nbgrader_config.py: {error}") from None
 
 
 def _preprocessors(config, names):
@@ -357,6 +390,8 @@ class Grader:
 
     def __init__(self, root, pool, force=False, log=print):
         self.config, self.coursedir = load_course(root)
+        self.disabled_rules = disabled_rules(self.config)
+        self.options = fast_grader_options(self.config)
         self.root = Path(self.coursedir.root)
         self.pool, self.force, self.log = pool, force, log
         self.secret = course_secret.load(self.root)
@@ -396,10 +431,12 @@ class Grader:
         progress = progress or _Progress(len(plan))
         with shared_gradebook(self.db_url, self.coursedir.course_id) as self.gradebook:
             prepared = (self._prepare(*item) for item in plan)
-            for submission in self.pool.map_submissions(prepared):
-                outcome = self._commit(submission)
-                outcomes[outcome.assignment].append(outcome)
-                progress.advance(outcome)
+            # closed however the loop ends (a stopped run included): its workers go with it
+            with closing(self.pool.map_submissions(prepared)) as finished:
+                for submission in finished:
+                    outcome = self._commit(submission)
+                    outcomes[outcome.assignment].append(outcome)
+                    progress.advance(outcome)
         shutil.rmtree(self.root / PARTIAL, ignore_errors=True)
         progress.finish()
         self._add_scores(outcomes)
@@ -415,7 +452,7 @@ class Grader:
                 submission["notebooks"][name] = None  # nbgrader scores a missing notebook 0
                 continue
             try:
-                notebook = nbformat.read(str(path), as_version=4)
+                notebook = self._read(path)
                 resources = self._resources(student, assignment, name)
                 for preprocessor in self._sanitize:
                     notebook, resources = preprocessor(notebook, resources)  # honours `enabled`, as nbconvert does
@@ -427,6 +464,18 @@ class Grader:
             submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret,
                                                 self._shared(assignment, name))
         return submission
+
+    def _read(self, path):
+        """A submitted notebook, if it is not too large to read (checked before reading it)."""
+        limit = self.options["max_notebook_bytes"]
+        size = os.stat(path).st_size
+        if size <= limit:
+            with open(path, "rb") as handle:
+                text = handle.read(limit + 1)  # it may have grown since
+            size = max(size, len(text))
+        if size > limit:
+            raise _TooLarge(f"notebook is {size / 2**20:.1f} MiB, over the {limit / 2**20:g} MiB limit")
+        return nbformat.reads(text.decode("utf-8"), as_version=4)
 
     def _shared(self, assignment, name):
         if (assignment, name) not in self._shared_cells:
@@ -453,7 +502,7 @@ class Grader:
                 submission["problem"] = f"its grades could not be recorded: {_first_line(error)}"
         if submission["problem"]:
             outcome.problem = submission["problem"]
-            self.log(f"could not grade {outcome.student}/{outcome.assignment}: {outcome.problem}")
+            self.log(printable(f"could not grade {outcome.student}/{outcome.assignment}: {outcome.problem}"))
         return outcome
 
     def _record_submission(self, submission, partial, outcome):
@@ -525,6 +574,10 @@ class Grader:
         db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
 
+    def runtime_paths(self):
+        """The student runtime: what students' code may read of the course's folder (read-only)."""
+        return [str(p) for p in (self.root / "course_runtime",) if p.is_dir()]
+
 
 @contextmanager
 def _batched_writes(preprocessor, gradebook):
@@ -538,15 +591,23 @@ def _batched_writes(preprocessor, gradebook):
         yield
 
 
+class _TooLarge(Exception):
+    """A submitted notebook over the size limit."""
+
+
 def _first_line(error):
+    if isinstance(error, _TooLarge):
+        return str(error)
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0] if text else ''}"[:300]
 
 
 class _Progress:
-    """A progress bar on a terminal, a line every 10% elsewhere."""
+    """A progress bar on a terminal, a line every 10% elsewhere. It prints no submission's text."""
 
-    def __init__(self, total, stream=sys.stderr):
+    def __init__(self, total, stream=None):
+        # the terminal itself, not a PrintableStream over it (see __main__): "\r" redraws the bar
+        stream = stream or getattr(sys.stderr, "raw", sys.stderr)
         self.total, self.done, self.failed, self.stream = total, 0, 0, stream
         self.started, self.tty = time.monotonic(), stream.isatty()
 
@@ -573,9 +634,9 @@ def summary(outcomes, grader):
     """The table printed at the end: per assignment, scores and which cells students failed."""
     isolation = next((o.isolation for results in outcomes.values() for o in results if o.isolation), None)
     lines = [f"students' code ran with: {', '.join(isolation)}" if isolation else ""]
-    if isolation and "no network" not in isolation:
-        lines.append("warning: not run as root, so students' code had the resource limits only "
-                     "(no namespaces, no separate uid): see README, 'What the grader guards against'")
+    if isolation and any(item.startswith("NO ISOLATION") for item in isolation):
+        lines.append("warning: students' code ran without isolation (--unsafe-no-isolation): it could "
+                     "read and change anything you can; see README, 'What the grader guards against'")
     for assignment, results in sorted(outcomes.items()):
         graded = [o for o in results if not o.problem]
         lines.append(f"\n{assignment}: {len(results)} submissions, {len(graded)} graded")
@@ -591,7 +652,7 @@ def summary(outcomes, grader):
         for outcome in results:
             if outcome.problem:
                 lines.append(f"  could not grade {outcome.student}: {outcome.problem}")
-    return "\n".join(lines)
+    return printable("\n".join(lines), newlines=True)  # student ids and messages come from submissions
 
 
 def _graded_cells(grader, assignment):

@@ -1,13 +1,15 @@
 """Benchmark: plain ``nbgrader autograde`` against ``python -m grader autograde`` on one class.
 
-    python -m grader.benchmark [--students 30] [--chapters 6] [--jobs N] [--keep DIR]
+    python -m grader.benchmark [--students 30] [--chapters 6] [--jobs N] [--keep DIR] [--as-ordinary-user]
 
 Makes a course in a scratch folder and a class of mixed answers (complete, blank, partly done,
 known wrong answers, correct answers written differently), grades two identical copies of it,
 one with each command, checks that every graded cell got the same score, and prints both times,
 their ratio and the peak memory of each (resident memory summed over all processes of the
 command, sampled every 0.1 s: pages that forked processes share are counted once per process, so
-this is an upper bound).
+this is an upper bound). With ``--as-ordinary-user`` (run as root) a third copy is graded by an
+ordinary user made for the purpose, as an instructor on a JupyterHub would, with the same
+isolation built without root.
 """
 import argparse
 import itertools
@@ -45,12 +47,17 @@ def _tree_rss(pid):
     return total
 
 
-def timed(args, cwd):
-    """Run a command; (seconds, peak memory of its process tree in bytes)."""
+def timed(args, cwd, as_user=False):
+    """Run a command (as the test's ordinary user if ``as_user``); (seconds, peak memory of its
+    process tree in bytes)."""
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
                PYTHONWARNINGS="ignore::DeprecationWarning")
+    if as_user:
+        from tests import ordinary_user
+        args = ordinary_user.command(args, {k: env[k] for k in ("PATH", "PYTHONWARNINGS")} | {"HOME": str(cwd)})
     started = time.monotonic()
-    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(args, cwd=cwd, env=None if as_user else env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
     peak = [0]
 
     def sample():
@@ -114,6 +121,8 @@ def main(argv=None):
     parser.add_argument("--chapters", type=int, default=6)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--keep", type=Path, help="keep the two graded courses in this folder")
+    parser.add_argument("--as-ordinary-user", action="store_true",
+                        help="also grade a copy as an ordinary user made for the purpose (needs root)")
     args = parser.parse_args(argv)
 
     sys.path.insert(0, str(REPO))
@@ -140,15 +149,43 @@ def main(argv=None):
     print(f"  python -m grader autograde: {ours_seconds:6.1f} s  ({ours_seconds / notebooks:.3f} s per notebook), "
           f"peak memory {ours_peak / 2**20:.0f} MiB, --jobs {args.jobs}")
 
-    expected, actual = cell_scores(plain), cell_scores(ours)
+    print(f"  throughput ratio: {plain_seconds / ours_seconds:.1f} x")
+    differing = _compare(cell_scores(plain), cell_scores(ours))
+    if args.as_ordinary_user:
+        differing += _as_ordinary_user(base, args.jobs, plain_seconds, cell_scores(plain), notebooks)
+    if not args.keep:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 1 if differing else 0
+
+
+def _compare(expected, actual):
     differing = sorted(k for k in set(expected) | set(actual) if expected.get(k) != actual.get(k))
     print(f"  scores: {len(expected)} graded cells, {len(differing)} differ")
     for key in differing[:20]:
         print(f"    {'/'.join(key)}: nbgrader {expected.get(key)}, grader {actual.get(key)}")
-    print(f"  throughput ratio: {plain_seconds / ours_seconds:.1f} x")
-    if not args.keep:
-        shutil.rmtree(scratch, ignore_errors=True)
-    return 1 if differing else 0
+    return differing
+
+
+def _as_ordinary_user(base, jobs, plain_seconds, expected, notebooks):
+    """Grade a copy of the class as an ordinary user; the differing cells."""
+    from tests import ordinary_user
+    why_not = ordinary_user.available()
+    if why_not:
+        raise SystemExit(f"--as-ordinary-user: {why_not}")
+    folder = ordinary_user.scratch_folder()
+    try:
+        target = folder / "course"
+        shutil.copytree(base, target)
+        ordinary_user.give(folder, *ordinary_user.ensure_user())
+        with ordinary_user.reachable(*ordinary_user.environment_paths()):
+            seconds, peak = timed([sys.executable, "-m", "grader", "autograde", "--jobs", str(jobs)], target,
+                                  as_user=True)
+        print(f"  the same, as an ordinary user: {seconds:6.1f} s  ({seconds / notebooks:.3f} s per notebook), "
+              f"peak memory {peak / 2**20:.0f} MiB")
+        print(f"  throughput ratio as an ordinary user: {plain_seconds / seconds:.1f} x")
+        return _compare(expected, cell_scores(target))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 if __name__ == "__main__":

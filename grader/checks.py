@@ -6,9 +6,13 @@ different processes:
 * ``cases(rng)`` (trusted): the inputs, as plain numpy data. Random per submission but
   reproducible from its seed; the cases that only special shapes catch are always included.
 * ``run(answer, case)`` (the student's side): calls the student's function or class on one
-  case and returns plain data only (numpy float64 arrays, ints, floats).
+  case and returns plain data only (numpy float64 arrays, ints, floats, and the name of each
+  returned array's dtype).
 * ``judge(result, case)`` (trusted): computes the reference and returns ``None`` when the
   result is right, or one sentence saying what is wrong.
+
+A failed check reports its first failing case; ``Check.explain`` adds a hint only when one known
+mistake (grader/diagnose.py) explains every failing case.
 
 The ids (``"corr2d.values"``) are what the test cells of the notebooks name.
 """
@@ -20,7 +24,8 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from . import compare, diagnose
-from .compare import AnswerError, compare_shape, compare_values, plain_array, plain_float, plain_int_pair
+from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float,
+                      plain_int_pair)
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,18 @@ class Check:
     # each case seeds it first. Seeding it costs 1.5 ms of CPU, more than many answers take, so
     # checks of pure functions seed only Python's and numpy's generators.
     mxnet_random: bool = False
+    # The diagnosis (grader/diagnose.py) that names known mistakes in its results; None: none.
+    diagnosis: Optional[str] = None
+
+    def explain(self, failures):
+        """The message of a failed check from its failures [(case, result or None, problem)], in
+        case order: the first problem, with a hint only if one known mistake explains every
+        failure (a case that raised, hung or came back malformed has no result: no hint)."""
+        first = failures[0][2]
+        if self.diagnosis is None or any(result is None for _, result, _ in failures):
+            return first
+        found = diagnose.common_hint(self.diagnosis, [(case.inputs, result) for case, result, _ in failures])
+        return f"{first}{diagnose.SEPARATOR}{found}" if found else first
 
 
 def check_ids_in(source):
@@ -107,6 +124,22 @@ def _call_xk(answer, case):
     return plain_array(answer(_nd(case.inputs["X"]), _nd(case.inputs["K"])), "your output")
 
 
+def _checked_output(result):
+    """(float64 values, dtype name) of an output, as plain_array makes it on the student's side."""
+    if not (type(result) is tuple and len(result) == 2 and type(result[1]) is str
+            and re.fullmatch(r"[a-z]{1,8}[0-9]{0,3}", result[1])):
+        raise AnswerError("the answer did not come back as an array of numbers")
+    return _checked_array(result[0]), result[1]
+
+
+def _output_problem(result, expected, case, input_dtype, what="output", values=True):
+    """dtype, then shape, then (if ``values``) values of an output against the reference's."""
+    array, dtype = _checked_output(result)
+    return (check_dtype(dtype, input_dtype, case.text, what)
+            or (compare_values(array, expected, case.text, what) if values
+                else compare_shape(array, expected.shape, case.text, what)))
+
+
 def _reference_output(reference_name, case):
     """The reference's output for a case, computed in float64 from the case's inputs."""
     inputs = {k: _nd(v.astype("float64")) if isinstance(v, np.ndarray) else v for k, v in case.inputs.items()}
@@ -115,17 +148,14 @@ def _reference_output(reference_name, case):
 
 def _judge_with(reference_name):
     def judge(result, case):
-        result = _checked_array(result)
-        problem = compare_values(result, _reference_output(reference_name, case), case.text)
-        return diagnose.explain(problem, reference_name, case.inputs, result)
+        return _output_problem(result, _reference_output(reference_name, case), case, case.inputs["X"].dtype)
     return judge
 
 
 def _judge_shape_with(reference_name):
     def judge(result, case):
-        result = _checked_array(result)
-        problem = compare_shape(result, _reference_output(reference_name, case).shape, case.text)
-        return diagnose.explain(problem, reference_name, case.inputs, result)
+        return _output_problem(result, _reference_output(reference_name, case), case, case.inputs["X"].dtype,
+                               values=False)
     return judge
 
 
@@ -177,24 +207,58 @@ def _conv2d_case(rng, x_shape, k_shape, text_extra=""):
 
 
 def _run_conv2d_parameters(Conv2D, case):
+    """The shapes of weight and bias; whether each is one of the layer's collect_params() (by
+    identity: else a Trainer never updates it); and their gradients for loss = output.sum()."""
+    from mxnet import autograd
     layer = Conv2D(case.inputs["kernel_size"])
     layer.initialize()
-    shapes = []
+    params = []
     for name in ("weight", "bias"):
         param = getattr(layer, name, None)
         if param is None or not hasattr(param, "data"):
             raise AnswerError(f"your Conv2D has no parameter named {name}")
-        shapes.append(np.array(param.data().shape, dtype=np.float64))
-    return shapes
+        params.append(param)
+    shapes = [np.array(param.data().shape, dtype=np.float64) for param in params]
+    collected = list(layer.collect_params().values())
+    registered = np.array([any(p is param for p in collected) for param in params], dtype=np.float64)
+    with autograd.record():
+        loss = layer(_nd(case.inputs["X"])).sum()
+    loss.backward()
+    gradients = []
+    for name, param in zip(("weight", "bias"), params):
+        try:
+            gradient = param.grad()
+        except Exception:  # grad_req 'null': no gradient at all
+            gradients.append(np.zeros(0))
+            continue
+        gradients.append(plain_array(gradient, f"the gradient of your {name}")[0])
+    return shapes + [registered] + gradients
 
 
 def _judge_conv2d_parameters(result, case):
-    weight_shape, bias_shape = (tuple(int(n) for n in _checked_array(a)) for a in result)
-    text = f"Conv2D(kernel_size={_shape_text(case.inputs['kernel_size'])})"
-    if weight_shape != tuple(case.inputs["kernel_size"]):
-        return f"for {text} your weight has shape {_shape_text(weight_shape)}; expected {_shape_text(case.inputs['kernel_size'])}"
+    if type(result) is not list or len(result) != 5:
+        raise AnswerError("the answer did not come back as the expected data")
+    weight_shape, bias_shape = (tuple(int(n) for n in _checked_array(a)) for a in result[:2])
+    registered, weight_grad, bias_grad = (_checked_array(a) for a in result[2:])
+    size = tuple(case.inputs["kernel_size"])
+    text = f"Conv2D(kernel_size={_shape_text(size)})"
+    if weight_shape != size:
+        return f"for {text} your weight has shape {_shape_text(weight_shape)}; expected {_shape_text(size)}"
     if bias_shape != (1,):
         return f"for {text} your bias has shape {_shape_text(bias_shape)}; expected (1,)"
+    for name, inside in zip(("weight", "bias"), registered.tolist() if registered.shape == (2,) else [0, 0]):
+        if inside != 1:
+            return (f"for {text} your {name} is not among layer.collect_params(), so initialize() and a "
+                    f"gluon.Trainer never see it and it never trains: create it with "
+                    f"self.params.get('{name}', shape=...)")
+    # Whether a gradient reaches each parameter, not its value: a forward that subtracts the bias
+    # or flips the kernel is wrong, but Conv2D.forward says so; its parameters still train.
+    on_input = f"{text} on an input of shape {_shape_text(case.inputs['X'].shape)}"
+    for name, gradient, shape in (("weight", weight_grad, size), ("bias", bias_grad, (1,))):
+        if gradient.shape != shape or not np.any(gradient != 0):
+            return (f"for {on_input}, no gradient of loss = output.sum() reaches your {name}, so it never "
+                    f"trains: forward must use it as an NDArray ({name}.data()) inside autograd's record, "
+                    f"not leave it out, nor turn it into a number (.asscalar()) or a detached copy (.detach())")
     return None
 
 
@@ -213,10 +277,8 @@ def _run_conv2d_forward(Conv2D, case):
 
 
 def _judge_conv2d_forward(result, case):
-    ref = _ref()
-    expected = ref.conv2d_forward(*(_nd(case.inputs[k].astype("float64")) for k in ("X", "weight", "bias")))
-    result = _checked_array(result)
-    return diagnose.explain(compare_values(result, expected.asnumpy(), case.text), "Conv2D", case.inputs, result)
+    expected = _ref().conv2d_forward(*(_nd(case.inputs[k].astype("float64")) for k in ("X", "weight", "bias")))
+    return _output_problem(result, expected.asnumpy(), case, case.inputs["X"].dtype)
 
 
 def _edge_image():
@@ -234,7 +296,12 @@ def _conv2d_example(rng):
 
 def _conv2d_parameter_cases(rng):
     sizes = [(1, 2), (3, 2), (2, 5), tuple(int(n) for n in rng.integers(1, 6, size=2))]
-    return [Case(f"kernel_size {_shape_text(s)}", {"kernel_size": s}) for s in sizes]
+    cases = []
+    for size in sizes:  # an input larger than the kernel: more than one output gets the bias
+        x_shape = tuple(int(k + n) for k, n in zip(size, rng.integers(1, 4, size=2)))
+        cases.append(Case(f"kernel_size {_shape_text(size)} and an input of shape {_shape_text(x_shape)}",
+                          {"kernel_size": size, "X": _values(rng, x_shape)}))
+    return cases
 
 
 def _conv2d_forward_cases(rng):
@@ -258,12 +325,17 @@ def _conv2d_edge_cases(rng):
 # Hessian); lr = 2 / (largest + smallest) shrinks the error fastest, by (k - 1) / (k + 1) per epoch
 # for a condition number k. Each case picks that lr from its own data, so a few dozen epochs
 # recover its kernel.
-def _hessian_lr(X, kernel_size):
+def _hessian_eigenvalues(X, kernel_size):
+    """Eigenvalues, ascending, of the Hessian 2 PᵀP of the summed squared error (P: X's windows)."""
     kh, kw = kernel_size
     h, w = X.shape
     patches = np.array([X[i:i + kh, j:j + kw].ravel()
                         for i in range(h - kh + 1) for j in range(w - kw + 1)], dtype=np.float64)
-    eigenvalues = np.linalg.eigvalsh(2 * patches.T @ patches)
+    return np.linalg.eigvalsh(2 * patches.T @ patches)
+
+
+def _hessian_lr(X, kernel_size):
+    eigenvalues = _hessian_eigenvalues(X, kernel_size)
     return float(2.0 / (eigenvalues[-1] + eigenvalues[0]))
 
 
@@ -277,10 +349,9 @@ def _training_case(rng, x_shape, kernel_size, num_epochs):
                  "lr": _hessian_lr(X, kernel_size)}, {"K_true": K_true})
 
 
-def _run_train_kernel(train_kernel, case):
-    i = case.inputs
-    kwargs = {} if i.get("defaults") else {"num_epochs": i["num_epochs"], "lr": i["lr"]}
-    answer = train_kernel(_nd(i["X"]), _nd(i["Y"]), i["kernel_size"], **kwargs)
+def _train_once(train_kernel, inputs, num_epochs):
+    kwargs = {} if inputs.get("defaults") else {"num_epochs": num_epochs, "lr": inputs["lr"]}
+    answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"], **kwargs)
     if not isinstance(answer, tuple) or len(answer) != 2:
         raise AnswerError(f"your train_kernel returned {compare._kind(answer)}; expected a tuple (K, losses)")
     K, losses = answer
@@ -290,15 +361,84 @@ def _run_train_kernel(train_kernel, case):
             np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)], dtype=np.float64)]
 
 
+def _run_train_kernel(train_kernel, case):
+    """[[K, losses]] for one run; a replay case runs twice from the same random state, with
+    num_epochs and num_epochs + 1 epochs: [[K, losses], [K, losses]]."""
+    i = case.inputs
+    if "replay_seed" not in i:
+        return [_train_once(train_kernel, i, i["num_epochs"])]
+    from .notebook import seed_random_generators  # the random state every case starts from
+    runs = []
+    for num_epochs in (i["num_epochs"], i["num_epochs"] + 1):
+        seed_random_generators(int(i["replay_seed"]))
+        runs.append(_train_once(train_kernel, i, num_epochs))
+    return runs
+
+
+def _checked_runs(result, case):
+    count = 2 if "replay_seed" in case.inputs else 1
+    if type(result) is not list or len(result) != count or any(type(r) is not list or len(r) != 2 for r in result):
+        raise AnswerError("the answer did not come back as the expected data")
+    return [(_checked_output(K), _checked_array(losses)) for K, losses in result]
+
+
 def _judge_training(result, case, need_recovery):
-    problem = _training_problem(result, case, need_recovery)
-    return diagnose.explain(problem, "train_kernel", case.inputs, [_checked_array(a) for a in result])
+    runs = _checked_runs(result, case)
+    problem = _training_problem(runs[0], case, need_recovery)
+    if problem or len(runs) == 1:
+        return problem
+    return _replay_problem(runs, case)
+
+
+def _close_losses(yours, expected):
+    """Losses agree when within 0.1 % (float32 sums of squares), or 1e-5 near zero."""
+    return abs(yours - expected) <= 1e-3 * abs(expected) + 1e-5
+
+
+def _gradient_step(X, Y, K, lr):
+    """K - lr * grad of the summed squared error, in float64 (trusted side, plain numpy)."""
+    P = np.lib.stride_tricks.sliding_window_view(X.astype(np.float64), K.shape).reshape(-1, K.size)
+    residual = P @ K.ravel() - Y.astype(np.float64).ravel()
+    return (K.ravel() - lr * 2 * P.T @ residual).reshape(K.shape)
+
+
+def _replay_problem(runs, case):
+    """The losses are the ones the answer's own updates produce: the same start gives the same
+    losses; epoch n + 1's loss is the loss of the K returned after n epochs (recomputed here);
+    K after n + 1 epochs is one gradient step from K after n."""
+    i = case.inputs
+    ((K_n, _), losses_n), ((K_next, dtype), losses_next) = runs
+    n = len(losses_n)
+    longer = f"{case.text} (run again with num_epochs={n + 1})"
+    problem = (check_dtype(dtype, "float32", longer, "K") or compare_shape(K_next, i["kernel_size"], longer, "K"))
+    if problem:
+        return problem
+    if len(losses_next) != n + 1:
+        return f"for {longer} your losses has {len(losses_next)} entries; expected one per epoch, {n + 1}"
+    for epoch in range(n):
+        if not _close_losses(losses_next[epoch], losses_n[epoch]):
+            return (f"for {longer} your loss of epoch {epoch + 1} is {losses_next[epoch]:.6g}, but "
+                    f"{losses_n[epoch]:.6g} when run with num_epochs={n} from the same random state: the "
+                    f"first {n} epochs of training must not depend on num_epochs (draw the initial kernel "
+                    f"from nd.random or np.random, which the grader seeds)")
+    loss_of_returned = _ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K_n.astype("float32")))
+    if not _close_losses(losses_next[n], loss_of_returned):
+        return (f"for {longer} your loss of epoch {n + 1} is {losses_next[n]:.6g}, but the K your train_kernel "
+                f"returns after {n} epochs, the kernel epoch {n + 1} starts from, has the summed squared "
+                f"error {loss_of_returned:.6g}: each loss must be that of its epoch's kernel, computed "
+                f"before its update (does the training stop early, or are the losses made up?)")
+    expected = _gradient_step(i["X"], i["Y"], K_n, i["lr"])
+    problem = compare_values(K_next, expected, longer, "K")
+    if problem:
+        return (f"{problem}: the expected K is one gradient-descent step, with the lr given, from the K "
+                f"returned after {n} epochs; each epoch must make exactly one such step")
+    return None
 
 
 def _training_problem(result, case, need_recovery):
-    K, losses = (_checked_array(a) for a in result)
+    (K, dtype), losses = result
     i = case.inputs
-    problem = compare_shape(K, i["kernel_size"], case.text, "K")
+    problem = check_dtype(dtype, "float32", case.text, "K") or compare_shape(K, i["kernel_size"], case.text, "K")
     if problem:
         return problem
     if len(losses) != i["num_epochs"]:
@@ -344,9 +484,22 @@ def _train_kernel_example(rng):
                  {"K_true": np.array([[1, -1]], dtype="float32"), "tolerance": 0.2})]
 
 
+def _replay_case(rng, x_shape, kernel_size, num_epochs, rate):
+    """train_kernel run twice from the same random state, num_epochs and num_epochs + 1 epochs,
+    with lr = rate / (largest eigenvalue of the Hessian): the error shrinks by at least 1 - rate
+    per epoch, so the loss falls to near zero within the epochs (where training that stops early
+    would stop) yet stays well above rounding."""
+    case = _training_case(rng, x_shape, kernel_size, num_epochs)
+    case.inputs.update(lr=float(rate / _hessian_eigenvalues(case.inputs["X"], kernel_size)[-1]),
+                       replay_seed=int(rng.integers(2**31)))
+    return Case(case.text + f", and again with num_epochs={num_epochs + 1} from the same random state",
+                case.inputs, case.truth)
+
+
 def _train_kernel_loss_cases(rng):
     return [_training_case(rng, (8, 9), (2, 2), 1), _training_case(rng, (9, 8), (1, 3), 4),
-            _training_case(rng, (10, 11), (3, 2), 12)]
+            _training_case(rng, (10, 11), (3, 2), 12),
+            _replay_case(rng, (9, 10), (1, 1), 8, 0.7), _replay_case(rng, (8, 9), (2, 2), 5, 0.9)]
 
 
 def _train_kernel_recovery_cases(rng):
@@ -408,8 +561,7 @@ def _judge_output_shape(result, case):
     i = case.inputs
     expected = _ref().conv2d_output_shape(i["input_shape"], i["kernel_size"], i["padding"], i["strides"])
     if answer != expected:
-        return diagnose.explain(f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}",
-                                "conv2d_output_shape", i, result)
+        return f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}"
     return None
 
 
@@ -495,7 +647,9 @@ def _multi_in_cases(rng):
 def _multi_in_edge_cases(rng):
     return [_channels_case(rng, None, 1, (4, 5), (2, 2)),           # one channel
             _channels_case(rng, None, 4, (3, 5), (3, 5)),           # kernel as large as the input
-            _channels_case(rng, None, 5, (6, 2), (1, 1), "float64")]
+            _channels_case(rng, None, 5, (6, 2), (1, 1), "float64"),
+            _channels_case(rng, None, 3, (1, 6), (1, 2)),           # a single row
+            _channels_case(rng, None, 2, (5, 1), (2, 1))]           # a single column
 
 
 def _multi_in_out_example(rng):
@@ -515,8 +669,11 @@ def _multi_in_out_cases(rng):
 
 
 def _multi_in_out_edge_cases(rng):
+    # c_i = c_o = 1, c_i = 1 < c_o, c_o = 1 < c_i, a single row, a single column: always included,
+    # as squeeze() and axis mistakes show only there
     return [_channels_case(rng, 1, 1, (4, 5), (2, 3)), _channels_case(rng, 5, 1, (3, 4), (3, 4)),
-            _channels_case(rng, 1, 4, (5, 3), (1, 1))]
+            _channels_case(rng, 1, 4, (5, 3), (1, 1)), _channels_case(rng, 2, 3, (1, 5), (1, 2)),
+            _channels_case(rng, 3, 2, (6, 1), (3, 1))]
 
 
 def _conv_1x1_example(rng):
@@ -536,16 +693,20 @@ def _conv_1x1_cases(rng):
 
 
 def _conv_1x1_edge_cases(rng):
+    # a single row, column or pixel; c_i = c_o = 1, c_i = 1 < c_o, c_o = 1 < c_i: always included,
+    # as squeeze() and axis mistakes show only there
     return [_channels_case(rng, 2, 3, (1, 6), (1, 1)), _channels_case(rng, 3, 2, (5, 1), (1, 1)),
-            _channels_case(rng, 1, 1, (4, 4), (1, 1)), _channels_case(rng, 4, 6, (1, 1), (1, 1))]
+            _channels_case(rng, 1, 1, (4, 4), (1, 1)), _channels_case(rng, 4, 6, (1, 1), (1, 1)),
+            _channels_case(rng, 3, 1, (4, 5), (1, 1)), _channels_case(rng, 1, 4, (3, 5), (1, 1))]
 
 
 # ---------------------------------------------------------------- the catalogue
 
-def _check(id, summary, cases, run, judge, isolate=()):
+def _check(id, summary, cases, run, judge, isolate=(), diagnosis="exercise"):
     exercise = id.split(".")[0]
     return Check(id, exercise, summary, cases, run, judge, isolate,
-                 mxnet_random=exercise in ("Conv2D", "train_kernel"))
+                 mxnet_random=exercise in ("Conv2D", "train_kernel"),
+                 diagnosis=exercise if diagnosis == "exercise" else diagnosis)
 
 
 def _values_check(id, summary, cases, reference_name, run=_call_xk, isolate=()):
@@ -562,8 +723,8 @@ CHECKS = {check.id: check for check in [
 
     _check("Conv2D.example", "the edge-detection example of the notes", _conv2d_example,
            _run_conv2d_forward, _judge_conv2d_forward),
-    _check("Conv2D.parameters", "the shapes of weight and bias", _conv2d_parameter_cases,
-           _run_conv2d_parameters, _judge_conv2d_parameters),
+    _check("Conv2D.parameters", "the shapes of weight and bias, registered with the layer, reached by the gradient",
+           _conv2d_parameter_cases, _run_conv2d_parameters, _judge_conv2d_parameters, diagnosis=None),
     _check("Conv2D.forward", "forward on random inputs, weights and biases", _conv2d_forward_cases,
            _run_conv2d_forward, _judge_conv2d_forward),
     _check("Conv2D.edge_cases", "a kernel as large as the input, a 1×1 kernel, the bias alone",
@@ -571,7 +732,8 @@ CHECKS = {check.id: check for check in [
 
     _check("train_kernel.example", "the edge data of the notes, with the default epochs and learning rate",
            _train_kernel_example, _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
-    _check("train_kernel.losses", "one summed loss per epoch, falling", _train_kernel_loss_cases,
+    _check("train_kernel.losses", "one summed loss per epoch, falling, each that of its epoch's kernel",
+           _train_kernel_loss_cases,
            _run_train_kernel, lambda r, c: _judge_training(r, c, False)),
     _check("train_kernel.recovery", "learning a random known kernel", _train_kernel_recovery_cases,
            _run_train_kernel, lambda r, c: _judge_training(r, c, True)),

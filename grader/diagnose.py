@@ -2,8 +2,11 @@
 
 When an answer is wrong, compare it with what known mistakes would have produced on the same
 inputs: a flipped kernel, a missing bias, padding on one side only, channels stacked instead of
-summed, ... If it equals one of them (within the tolerance of compare.py), the feedback says so
-in one more sentence: ``explain`` appends it to the failure message.
+summed, an output of dtype float16, ... A mistake is named only when it explains every failing
+case of the check (``common_hint``; one case can match a wrong mistake by coincidence, a
+transposed square kernel looking like channels paired in reverse, say); otherwise the feedback
+says what differs and guesses nothing. ``checks.Check.explain`` appends the hint to the first
+failure's message.
 
 Trusted side: plain numpy on the case's inputs, no MXNet and nothing of the student's but the
 result (already a float64 numpy array). A diagnosis that fails for any reason is no diagnosis;
@@ -27,19 +30,66 @@ def explain(problem, exercise, inputs, result):
     return f"{problem}{SEPARATOR}{found}" if found else problem
 
 
-def hint(exercise, inputs, result):
+def hint(diagnosis, inputs, result):
     """One sentence naming the known mistake that gives ``result`` on ``inputs``, or None."""
+    return common_hint(diagnosis, [(inputs, result)])
+
+
+def common_hint(diagnosis, failures):
+    """One sentence naming the known mistake that explains every failure [(inputs, result)], or
+    None. The sentence is the first failure's (the one the feedback reports)."""
     try:
-        diagnose = _DIAGNOSES.get(exercise)
-        if diagnose is None:
-            return None
-        inputs = {k: (np.asarray(v, dtype=np.float64) if isinstance(v, np.ndarray) else v)
-                  for k, v in inputs.items()}
-        if not isinstance(result, (list, tuple)):  # train_kernel's result is [K, losses]
-            result = np.asarray(result, dtype=np.float64)
-        return diagnose(inputs, result)
+        common = None
+        for inputs, result in failures:
+            found = {}
+            for key, text in _hints(diagnosis, inputs, result):
+                found.setdefault(key, text)
+            common = found if common is None else {k: v for k, v in common.items() if k in found}
+            if not common:
+                return None
+        return _FORMATS.get(diagnosis, _one_or_several)(list(common.values()))
     except Exception:  # a diagnosis is a courtesy: never let it break grading
         return None
+
+
+def _one_or_several(texts):
+    """One mistake's sentence; when several mistakes explain the failures alike, each of them
+    (naming one would be a guess)."""
+    if len(texts) == 1:
+        return texts[0]
+    return "one of these known mistakes gives your answer: " + "; or ".join(
+        f"({n}) {text}" for n, text in enumerate(texts[:3], 1))
+
+
+def _hints(diagnosis, inputs, result):
+    """[(mistake, sentence)] of every known mistake that gives ``result`` on ``inputs``."""
+    diagnose = _DIAGNOSES.get(diagnosis)
+    if diagnose is None:
+        return []
+    inputs = {k: (np.asarray(v, dtype=np.float64) if isinstance(v, np.ndarray) else v) for k, v in inputs.items()}
+    if diagnosis == "train_kernel":  # [[K, losses], ...]: the first run, with K as (values, dtype)
+        (K, dtype), losses = _output(result[0][0]), np.asarray(result[0][1], dtype=np.float64)
+        return _dtype_hints(dtype, "K") + diagnose(inputs, [K, losses])
+    output, dtype = _output(result)
+    return _dtype_hints(dtype) + diagnose(inputs, output)
+
+
+def _output(result):
+    """(float64 values, dtype name or None) of an output as checks.py carries it, or a bare array."""
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], str):
+        return np.asarray(result[0], dtype=np.float64), result[1]
+    return np.asarray(result, dtype=np.float64), None
+
+
+def _dtype_hints(dtype, output="output"):
+    if dtype == "float16":
+        return [("float16", f"float16 keeps only about 3 significant digits, too few for the tolerance: make "
+                            f"your {output} float32 like the input (nd.zeros(shape, dtype=X.dtype), or "
+                            f".astype(X.dtype))")]
+    if dtype and dtype.startswith(("int", "uint")):
+        return [("integer", f"an integer dtype drops the fraction of every value: make your {output} a float "
+                            f"array like the input (nd.zeros(shape, dtype=X.dtype), or .astype(X.dtype))")]
+    return []
 
 
 # ---------------------------------------------------------------- matching
@@ -54,22 +104,19 @@ def _close(actual, expected):
 
 
 def _matches(result, expected, candidates):
-    """The texts of the candidates that equal ``result`` and differ from ``expected``, lazily."""
-    for make, text in candidates:
+    """(mistake, text) of the candidates that equal ``result`` and differ from ``expected``. A
+    candidate is (make, text) or (make, text, mistake) when its text depends on the case."""
+    for make, text, *key in candidates:
         try:
             candidate = make()
         except Exception:
             continue
         if candidate is not None and _close(result, candidate) and not _close(candidate, expected):
-            yield text
+            yield (key[0] if key else text), text
 
 
 def _all_matches(result, expected, candidates):
     return list(_matches(result, expected, candidates))
-
-
-def _first_match(result, expected, candidates):
-    return next(_matches(result, expected, candidates), None)
 
 
 # ---------------------------------------------------------------- numpy cross-correlation
@@ -80,7 +127,7 @@ def _pair(value):
     return tuple(int(v) for v in value)
 
 
-def _corr(X, K, pads=(0, 0, 0, 0), strides=(1, 1)):
+def corr2d_numpy(X, K, pads=(0, 0, 0, 0), strides=(1, 1)):
     """Cross-correlation of X with K, padding (top, bottom, left, right), strides (s_h, s_w)."""
     top, bottom, left, right = pads
     X = np.pad(X, ((top, bottom), (left, right)))
@@ -88,6 +135,9 @@ def _corr(X, K, pads=(0, 0, 0, 0), strides=(1, 1)):
         return None
     windows = sliding_window_view(X, K.shape)[::strides[0], ::strides[1]]
     return np.einsum("ijkl,kl->ij", windows, K)
+
+
+_corr = corr2d_numpy
 
 
 def _flip(K):
@@ -144,18 +194,19 @@ def _corr2d(inputs, result):
          "your output sums a matrix product (nd.dot) of each window with K: cross-correlation multiplies "
          "elementwise, (window * K).sum()"),
     ] + _shape_hints(expected)
-    found = _first_match(result, expected, candidates)
-    if found:
-        return found
+    found = _all_matches(result, expected, candidates)
     if result.shape in {(X.shape[0] - kh + 1, X.shape[1] - kh + 1), (X.shape[0] - kw + 1, X.shape[1] - kw + 1)} \
             and result.shape != expected.shape:
         which = "height" if result.shape[1] == X.shape[1] - kh + 1 else "width"
-        return f"your output's shape uses the kernel's {which} for both axes: expected (h - kh + 1, w - kw + 1)"
+        found.append((f"kernel {which} both axes",
+                      f"your output's shape uses the kernel's {which} for both axes: expected (h - kh + 1, w - kw + 1)"))
     block = _top_left_block(result, expected)
     if block:
-        return (f"only the top-left {block[0]}×{block[1]} part of your output is filled, the rest is 0: do the "
-                f"loops run over the output's whole height and width, range(Y.shape[0]) and range(Y.shape[1])?")
-    return None
+        found.append(("top-left block",
+                      f"only the top-left {block[0]}×{block[1]} part of your output is filled, the rest is 0: do "
+                      f"the loops run over the output's whole height and width, range(Y.shape[0]) and "
+                      f"range(Y.shape[1])?"))
+    return found
 
 
 def _window_matrix_products(X, K):
@@ -181,7 +232,7 @@ def _conv2d_forward(inputs, result):
          "your output equals a true convolution plus the bias: the kernel was flipped; cross-correlation "
          "does not flip it"),
     ] + _shape_hints(expected)
-    return _first_match(result, expected, candidates)
+    return _all_matches(result, expected, candidates)
 
 
 # ---------------------------------------------------------------- chapter 3: train_kernel
@@ -191,21 +242,22 @@ def _train_kernel(inputs, result):
     under each hypothesis and compare the loss there with the last loss reported."""
     K, losses = result
     if len(losses) == 0:
-        return None
+        return []
     X, Y = inputs["X"], inputs["Y"]
     lr = float(inputs.get("lr", 3e-2))          # the example case runs with the default lr
     P = sliding_window_view(X, K.shape).reshape(-1, K.size)
     y, k = Y.ravel(), K.ravel()
     outputs = len(y)
-    hypotheses = [  # (step on the summed loss's gradient, loss reported per summed loss, text)
-        (3e-2, 1.0, f"your losses fit updates with lr = 0.03 rather than the lr argument ({lr:.3g})")
+    hypotheses = [  # (step on the summed loss's gradient, loss reported per summed loss, text, mistake)
+        (3e-2, 1.0, f"your losses fit updates with lr = 0.03 rather than the lr argument ({lr:.3g})", "lr 0.03")
         if not math.isclose(lr, 3e-2) else None,
         (lr / outputs, 1.0 / outputs,
-         "your losses are the mean of the squared errors, and so is the gradient: use their sum"),
-        (-lr, 1.0, "your last update added the gradient (gradient ascent): subtract lr times the gradient"),
+         "your losses are the mean of the squared errors, and so is the gradient: use their sum", "mean"),
+        (-lr, 1.0, "your last update added the gradient (gradient ascent): subtract lr times the gradient", "ascent"),
     ]
+    found = []
     for hypothesis in filter(None, hypotheses):
-        step, scale, text = hypothesis
+        step, scale, text, key = hypothesis
         # k = k_prev - step * 2 P^T (P k_prev - y)  <=>  (I - 2 step P^T P) k_prev = k - 2 step P^T y
         M = np.eye(K.size) - 2 * step * P.T @ P
         if np.linalg.cond(M) > 1e6:
@@ -215,8 +267,8 @@ def _train_kernel(inputs, result):
             continue  # at the minimum every rule stands still: no telling them apart
         predicted = scale * float(np.sum((P @ k_prev - y) ** 2))
         if abs(predicted - losses[-1]) <= 1e-3 * abs(losses[-1]) + 1e-6:
-            return text
-    return None
+            found.append((key, text))
+    return found
 
 
 # ---------------------------------------------------------------- chapter 4: padding and stride
@@ -256,10 +308,7 @@ def _output_shape(inputs, result):
         (lambda: size(n, k, p, swap(s)), "reading strides as (width, height)"),
         (lambda: expected[::-1], "swapping height and width in the answer"),
     ]
-    found = _all_matches(result, expected, candidates)
-    if not found:
-        return None
-    return f"your answer is what {' or '.join(found[:3])} gives; on each axis the size is (n + 2p - k) // s + 1"
+    return _all_matches(result, expected, candidates)
 
 
 def _pad_stride(inputs, result):
@@ -305,7 +354,7 @@ def _pad_stride(inputs, result):
          "the windows of your output do not move by the stride: the window of output (i, j) starts at "
          "row i·s_h and column j·s_w of the padded input"),
     ] + _shape_hints(expected)
-    return _first_match(result, expected, candidates)
+    return _all_matches(result, expected, candidates)
 
 
 # ---------------------------------------------------------------- chapter 5: channels
@@ -324,7 +373,8 @@ def _multi_in(inputs, result):
          "the exercise sums them"),
     ]
     candidates += [(lambda m=m: sum(per_channel[:m]),
-                    f"your output sums only the first {m} of the {c} channels: sum over all channels of X")
+                    f"your output sums only the first {m} of the {c} channels: sum over all channels of X",
+                    "first channels only")
                    for m in range(1, c)]
     candidates += [
         (lambda: sum(_corr(x, K[0]) for x in X),
@@ -337,8 +387,11 @@ def _multi_in(inputs, result):
         (lambda: sum(_corr(x, _flip(k)) for x, k in zip(X, K)),
          "your output equals a sum of true convolutions: the kernels were flipped; cross-correlation does "
          "not flip them"),
+        (lambda: sum(_corr(x, k.T) for x, k in zip(X, K)),
+         "your output equals the cross-correlations with each kernel transposed (K[i].T): are their height "
+         "and width swapped?"),
     ] + _shape_hints(expected)
-    return _first_match(result, expected, candidates)
+    return _all_matches(result, expected, candidates)
 
 
 def _multi_in_out(inputs, result):
@@ -369,7 +422,7 @@ def _multi_in_out(inputs, result):
         (lambda: np.stack([sum(_corr(X[i], _flip(K[o, i])) for i in range(c_i)) for o in range(c_o)]),
          "your output equals true convolutions: the kernels were flipped; cross-correlation does not flip them"),
     ] + _shape_hints(expected)
-    return _first_match(result, expected, candidates)
+    return _all_matches(result, expected, candidates)
 
 
 # ---------------------------------------------------------------- chapter 6: 1×1 convolution
@@ -398,8 +451,14 @@ def _conv_1x1(inputs, result):
          "your output sums over the output channels, axis 0 of K: the sum runs over the input channels"),
         (lambda: expected.transpose(1, 2, 0), "your output has its channels last, (h, w, c_o)"),
     ] + _shape_hints(expected)
-    return _first_match(result, expected, candidates)
+    return _all_matches(result, expected, candidates)
 
+
+# How the sentences of several mistakes that all explain the failures are said; by default the first.
+_FORMATS = {
+    "conv2d_output_shape": lambda texts: (f"your answer is what {' or '.join(texts[:3])} gives; on each axis "
+                                          f"the size is (n + 2p - k) // s + 1"),
+}
 
 _DIAGNOSES = {
     "corr2d": _corr2d,

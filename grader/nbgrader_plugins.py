@@ -5,6 +5,11 @@ only the student's answers (the source of solution cells, matched by grade_id) a
 student added are taken from the submission; every other cell, its order and all nbgrader metadata
 come from the release. So a student who reordered, deleted, duplicated or edited cells is graded
 on their answers, not on the damage, and a tampered cell cannot stop nbgrader for the whole class.
+
+Cells the student added are kept, at most ``max_added_cells`` of them (the first ones; the rest
+are dropped and reported). Their markdown and raw cells are kept as inert text only: a markdown
+cell showing the student's text in a code block, so no HTML or script of theirs is live in the
+autograded notebook or in the feedback page made from it.
 """
 import copy
 import json
@@ -12,7 +17,9 @@ import os
 
 import nbformat
 from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Unicode
+from traitlets import Integer, Unicode
+
+from .printable import printable
 
 
 def grade_id(cell):
@@ -23,7 +30,10 @@ def is_solution(cell):
     return bool(cell.get("metadata", {}).get("nbgrader", {}).get("solution"))
 
 
-def rebuild(release, submission, copy_release=True):
+MAX_ADDED_CELLS = 50
+
+
+def rebuild(release, submission, copy_release=True, max_added_cells=MAX_ADDED_CELLS):
     """The release's cells with the submission's answers in place; returns (notebook, notes).
     With ``copy_release=False`` the release itself is made into the result (for a caller that
     read it just for this)."""
@@ -31,7 +41,7 @@ def rebuild(release, submission, copy_release=True):
         release = copy.deepcopy(release)
     released = {grade_id(c): c for c in release.cells if grade_id(c)}
     answers, extras, notes = {}, {}, []
-    seen = set()
+    seen, added_count = set(), 0
     anchor = None  # the last released cell met in the submission: the student's cells stay after it
     for cell in submission.cells:
         gid = grade_id(cell)
@@ -47,9 +57,13 @@ def rebuild(release, submission, copy_release=True):
                 continue  # a second copy of a locked cell adds nothing
         elif gid is None and _is_released_unmarked_cell(release, cell):
             continue  # an unchanged prose or example cell: the release's copy is used
-        added = copy.deepcopy(cell)
-        added.setdefault("metadata", {}).pop("nbgrader", None)  # a student's own cell is never graded
-        extras.setdefault(anchor, []).append(added)
+        added_count += 1
+        if added_count > max_added_cells:
+            continue
+        extras.setdefault(anchor, []).append(_added_cell(cell))
+    if added_count > max_added_cells:
+        notes.append(f"{added_count} cells were added; the {added_count - max_added_cells} after the "
+                     f"first {max_added_cells} were dropped")
 
     cells = list(extras.get(None, []))
     for released_cell in release.cells:
@@ -68,6 +82,22 @@ def rebuild(release, submission, copy_release=True):
     return release, notes
 
 
+def _added_cell(cell):
+    """A student's own cell, never graded; a markdown or raw one becomes inert text."""
+    if cell.get("cell_type") == "code":
+        added = copy.deepcopy(cell)
+        added.setdefault("metadata", {}).pop("nbgrader", None)
+        return added
+    return nbformat.v4.new_markdown_cell(inert_text(cell.get("source", "")))
+
+
+def inert_text(source):
+    """Markdown that shows ``source`` as it is, with nothing of it rendered: a fenced code block,
+    whose backticks in the text are replaced so that none can close the fence."""
+    text = "".join(source) if isinstance(source, list) else str(source)
+    return "```text\n" + text.replace("`", "\u02cb") + "\n```"
+
+
 def _is_released_unmarked_cell(release, cell):
     return any(grade_id(c) is None and c.get("source") == cell.get("source") and c.cell_type == cell.get("cell_type")
                for c in release.cells)
@@ -78,6 +108,8 @@ class RestoreLayout(NbGraderPreprocessor):
 
     release_root = Unicode(
         "", help="Folder holding <assignment>/<notebook>.ipynb as released to students").tag(config=True)
+    max_added_cells = Integer(
+        MAX_ADDED_CELLS, help="Cells a student may add; the ones beyond are dropped and reported").tag(config=True)
 
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
@@ -85,9 +117,9 @@ class RestoreLayout(NbGraderPreprocessor):
         if not self.release_root or not os.path.exists(path):
             self.log.warning("RestoreLayout: no released notebook at %s; grading the submission as it is", path)
             return nb, resources
-        rebuilt, notes = rebuild(self._release(path), nb, copy_release=False)
+        rebuilt, notes = rebuild(self._release(path), nb, copy_release=False, max_added_cells=self.max_added_cells)
         for note in notes:
-            self.log.warning("%s/%s: %s", info.get("student"), info["notebook"], note)
+            self.log.warning("%s", printable(f"{info.get('student')}/{info['notebook']}: {note}"))
         return rebuilt, resources
 
     def _release(self, path):
@@ -98,3 +130,28 @@ class RestoreLayout(NbGraderPreprocessor):
         if cache.get(path, (None,))[0] != stamp:
             cache[path] = (stamp, json.dumps(nbformat.read(path, as_version=4)))
         return nbformat.from_dict(json.loads(cache[path][1]))
+
+
+# Output types a browser runs, or that may carry markup which runs: dropped from students' outputs.
+ACTIVE_OUTPUTS = ("application/javascript", "text/javascript", "image/svg+xml", "application/vnd.jupyter.widget-view+json")
+
+
+class InertOutputs(NbGraderPreprocessor):
+    """The outputs of students' code as kept in autograded notebooks, made inert: HTML and markdown
+    outputs sanitized with nh3 (no script, no event handler, no javascript: link), types that run
+    (JavaScript, SVG, widgets) dropped; text, images and errors stay as they are."""
+
+    def preprocess_cell(self, cell, resources, index):
+        for output in cell.get("outputs", []):
+            data = output.get("data")
+            if not isinstance(data, dict):
+                continue
+            for mime in list(data):
+                if mime in ACTIVE_OUTPUTS:
+                    del data[mime]
+                elif mime in ("text/html", "text/markdown"):
+                    import nh3  # here: most notebooks have no such output
+                    value = data[mime]
+                    data[mime] = nh3.clean("".join(value) if isinstance(value, list) else str(value))
+        return cell, resources
+

@@ -5,13 +5,14 @@ and raises ``GradingFailure`` with a plain-words message when the answer is wron
 failure shows only that message: no frames of this package, no hidden inputs, no reference code.
 """
 import os
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
 from course_runtime import messages
 from course_runtime.messages import GradingFailure
 
-from . import secret
+from . import rules, secret
 from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
 
@@ -70,29 +71,39 @@ def call_seed(check, case_index, student, assignment):
 
 
 def call_student(check, answer, case):
-    """The student's side of one case: ("result", plain data) or ("problem", message)."""
+    """The student's side of one case: ("result", plain data) or ("problem", message). The
+    exercise's rule (grader/rules.py) is enforced while the answer runs; breaking it is the
+    problem, whatever the answer did with the error it got."""
+    enforcement = rules.Enforcement(rules.rule_for(check.exercise), check.isolate, answer)
     try:
-        with isolated(answer, check.isolate):
-            return "result", check.run(answer, case)
+        with isolated(answer, check.isolate), enforcement:
+            outcome = "result", check.run(answer, case)
     except AnswerError as error:
-        return "problem", f"for {case.text} {error}"
+        outcome = "problem", f"for {case.text} {error}"
     except BaseException as error:  # SystemExit too: the student's code failed, say how
-        return "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+        outcome = "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+    broken = enforcement.broken()
+    return ("problem", broken) if broken else outcome
 
 
 def judge_cases(check, cases, call):
-    """The trusted side: ``call(index, case)`` gets the student's result; first problem or None."""
+    """The trusted side: ``call(index, case)`` gets the student's result. Every case is judged, so
+    that a hint is given only when its mistake explains every failing one (Check.explain); the
+    message is the first failure's, or None when all pass. A case that raised, hung or crashed
+    ends the calls: no hint explains it, and the cases after it could only cost time."""
+    failures = []
     for index, case in enumerate(cases):
         kind, value = call(index, case)
         if kind == "problem":
-            return value
+            failures.append((case, None, value))
+            break
         try:
             problem = check.judge(value, case)
         except Exception:  # results come from the student's process: any malformed one is wrong
-            problem = f"for {case.text} your {check.exercise} returned an answer of the wrong form"
+            problem, value = f"for {case.text} your {check.exercise} returned an answer of the wrong form", None
         if problem:
-            return problem
-    return None
+            failures.append((case, value, problem))
+    return check.explain(failures) if failures else None
 
 
 def run_check(check, answer, cases, student="", assignment=""):
@@ -106,9 +117,18 @@ def run_check(check, answer, cases, student="", assignment=""):
 def check(check_id, answer):
     """Grade ``answer`` (the student's function or class) on the check named ``check_id``."""
     check = CHECKS[check_id]
+    root = secret.course_root()
+    rules.load_disabled(root)
     student, assignment = submission_identity()
-    cases = make_cases(check, student, assignment, secret.load(secret.course_root()))
+    cases = make_cases(check, student, assignment, secret.load(root))
     problem = run_check(check, answer, cases, student, assignment)
     if problem:
         raise GradingFailure(problem) from None
     print(f"{check_id}: passed ({check.summary})")
+
+
+if "mxnet" in sys.modules:
+    # A chapter's set-up cell imports MXNet, then this module: wrap MXNet's routes to its
+    # operators now, before any answer cell runs (grader/guard.py; call_student does it otherwise).
+    from . import guard
+    guard.install()

@@ -12,7 +12,7 @@ import sys
 import threading
 from dataclasses import asdict
 
-from . import protocol
+from . import isolation, protocol
 from .sandbox import Limits
 
 
@@ -39,17 +39,27 @@ class WorkerProcess:
 
     def __init__(self, settings=None):
         self.settings, self.process, self._configured = settings, None, False
+        self._lock, self._stopped = threading.Lock(), False
 
     def start(self):
-        env = dict(os.environ, PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg", **ENGINE)
-        self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE, env=env, start_new_session=True)
+        # Only allowlisted variables: no token or key of the instructor's reaches a worker, so none
+        # is in the memory or /proc/self/environ of the sandboxes it forks. The worker is in a
+        # session of its own (a Ctrl-C at the terminal is this process's to handle), so it is told
+        # whose death ends it: see grader.worker.die_with_parent.
+        env = isolation.worker_environment(extra=dict(PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg",
+                                                      GRADER_PARENT_PID=str(os.getpid()), **ENGINE))
+        with self._lock:
+            if self._stopped:  # the run is stopping: no worker is started again
+                raise RuntimeError("the grading run was stopped")
+            self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
+                                            stdout=subprocess.PIPE, env=env, start_new_session=True)
         self._configured = False
 
     def configure(self, settings):
         self.settings = settings
-        if self.process is not None and not self._configured:
-            protocol.send(self.process.stdin.fileno(), settings)
+        process = self.process
+        if process is not None and not self._configured:
+            protocol.send(process.stdin.fileno(), settings)
             self._configured = True
 
     def grade(self, job):
@@ -57,23 +67,36 @@ class WorkerProcess:
             if self.process is None or self.process.poll() is not None:
                 self.start()
             self.configure(self.settings)
+            process = self.process
             try:
-                protocol.send(self.process.stdin.fileno(), job)
-                return _int_keys(protocol.receive(self.process.stdout.fileno()))
+                if process is None:  # closed meanwhile by the run stopping
+                    raise EOFError("the worker was stopped")
+                protocol.send(process.stdin.fileno(), job)
+                return _int_keys(protocol.receive(process.stdout.fileno()))
             except (EOFError, OSError, protocol.ProtocolError) as error:
                 self.close()
                 if attempt == 2:
                     raise RuntimeError(f"the grading worker failed twice on this notebook ({error})") from None
 
-    def close(self):
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
+    def close(self, stop=False):
+        """Kill the worker (its sandboxes die with it); with ``stop``, for good."""
+        with self._lock:
+            self._stopped = self._stopped or stop
+            process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
+            for pipe in (process.stdin, process.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
 
 
-def settings_for(grader, limits=Limits()):
-    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths()}
+def settings_for(grader, limits=Limits(), mode="namespaces"):
+    return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths(), "mode": mode,
+            "runtime_paths": grader.runtime_paths(),
+            "disabled_rules": list(getattr(grader, "disabled_rules", ()))}
 
 
 class _Collector:
@@ -158,7 +181,7 @@ class LocalPool:
 
     def close(self):
         for worker in self.workers:
-            worker.close()
+            worker.close(stop=True)
 
 
 _local = threading.local()

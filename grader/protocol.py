@@ -1,23 +1,34 @@
 """Messages between the trusted grader and a student's sandboxed process, over pipes.
 
-A message is JSON plus numpy arrays in .npy format: nothing is ever unpickled, sizes are capped,
-and only numeric arrays are accepted, so whatever the student's process writes can at worst be
-rejected, never executed or trusted.
+A message is JSON plus numpy arrays in .npy format: nothing is ever unpickled, sizes and nesting
+are capped, only numeric arrays are accepted, and a reader may give the whole message a deadline,
+so whatever the student's process writes (half a message, a huge or absurdly nested one) can at
+worst be rejected, never executed, trusted or waited for forever.
 """
 import io
 import json
 import os
+import re
+import select
 import struct
+import time
 
 import numpy as np
 
 MAX_FRAMES = 4096
-MAX_BYTES = 64 << 20      # per message
+MAX_BYTES = 64 << 20          # per message
+MAX_HEADER_BYTES = 32 << 20   # the JSON part of a message
+MAX_DEPTH = 64                # lists and dicts inside one another; json.loads recurses per level
 _LENGTH = struct.Struct("<Q")
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
 class ProtocolError(Exception):
     """The other side sent something that is not a well-formed message."""
+
+
+class Timeout(ProtocolError):
+    """The whole message did not arrive before the reader's deadline."""
 
 
 def _encode(value, arrays):
@@ -63,25 +74,69 @@ def pack(message):
     return _LENGTH.pack(len(frames)) + b"".join(_LENGTH.pack(len(f)) + f for f in frames)
 
 
-def send(fd, message):
+def send(fd, message, deadline=None):
+    """Write one message to ``fd``; with ``deadline``, Timeout if the other side has not taken it
+    all by then (a full pipe whose reader stopped reading would block the writer forever)."""
     data = memoryview(pack(message))
-    while data:
-        written = os.write(fd, data)
-        data = data[written:]
+    if deadline is None:
+        while data:
+            data = data[os.write(fd, data):]
+        return
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    blocking = os.get_blocking(fd)
+    os.set_blocking(fd, False)
+    try:
+        while data:
+            try:
+                data = data[os.write(fd, data):]
+                continue
+            except BlockingIOError:
+                pass
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout("the other side did not take the message in time")
+            poller.poll(max(1, int(remaining * 1000 + 0.999)))
+    finally:
+        os.set_blocking(fd, blocking)
 
 
-def _read_exactly(fd, size, budget):
+def _read_exactly(fd, size, budget, deadline):
     if size > budget[0]:
         raise ProtocolError("message too large")
     budget[0] -= size
     chunks = []
     while size:
+        if deadline is not None:
+            _wait_readable(fd, deadline)
         chunk = os.read(fd, min(size, 1 << 20))
         if not chunk:
             raise EOFError("the other side closed the pipe")
         chunks.append(chunk)
         size -= len(chunk)
     return b"".join(chunks)
+
+
+def _wait_readable(fd, deadline):
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise Timeout("the message was not complete in time")
+        if poller.poll(max(1, int(remaining * 1000 + 0.999))):
+            return  # readable, or closed (the read then says so)
+
+
+def _nesting_depth(header):
+    """How deep lists and dicts nest in a JSON text, counted without recursion (json.loads would
+    recurse once per level, and a RecursionError is no place to stop a hostile message)."""
+    if header.count(b"[") + header.count(b"{") <= MAX_DEPTH:
+        return 0  # the usual case, seen at C speed: too few brackets to nest too deep
+    structure = np.frombuffer(_JSON_STRING.sub(b'""', header), dtype=np.uint8)  # brackets in strings do not count
+    opens = (structure == ord("[")) | (structure == ord("{"))
+    closes = (structure == ord("]")) | (structure == ord("}"))
+    return int(np.cumsum(opens.astype(np.int64) - closes).max(initial=0))
 
 
 def _load_array(data):
@@ -94,18 +149,25 @@ def _load_array(data):
     return array
 
 
-def receive(fd, max_bytes=MAX_BYTES):
-    """One message from ``fd``; ProtocolError if it is malformed, EOFError if the pipe closed."""
+def receive(fd, max_bytes=MAX_BYTES, deadline=None):
+    """One message from ``fd``; ProtocolError if it is malformed, EOFError if the pipe closed.
+
+    ``deadline`` (a time.monotonic() value) bounds the whole message, the wait for its first byte
+    included: Timeout (a ProtocolError) if it is not complete by then."""
     budget = [max_bytes]
-    (count,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, budget))
+    (count,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, budget, deadline))
     if not 1 <= count <= MAX_FRAMES:
         raise ProtocolError("bad frame count")
     frames = []
-    for _ in range(count):
-        (size,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, budget))
-        frames.append(_read_exactly(fd, size, budget))
+    for index in range(count):
+        (size,) = _LENGTH.unpack(_read_exactly(fd, _LENGTH.size, budget, deadline))
+        if index == 0 and size > MAX_HEADER_BYTES:
+            raise ProtocolError("header too large")
+        frames.append(_read_exactly(fd, size, budget, deadline))
+    if _nesting_depth(frames[0]) > MAX_DEPTH:
+        raise ProtocolError(f"nested more than {MAX_DEPTH} levels deep")
     try:
         header = json.loads(frames[0])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError only as a last resort: see _nesting_depth
         raise ProtocolError("bad header") from None
     return _decode(header, [_load_array(f) for f in frames[1:]])

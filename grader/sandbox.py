@@ -1,14 +1,11 @@
 """A student's code in a process of its own, forked from a grader that has imported MXNet.
 
 The trusted side (``Sandbox``) sends cell sources and check inputs; the sandboxed child runs them
-and sends back only plain data (see protocol.py). The child:
-
-* lives in its own mount and network namespaces: no network, the course's private folders
-  (solutions, submissions, gradebook, the grading secret, git history) hidden under empty tmpfs,
-  a private writable scratch /tmp;
-* runs as an unprivileged uid of its own, so it can signal or write nothing of the grader's;
-* has limits on CPU time, memory, processes, file size and captured output;
-* and is killed by the trusted side when a cell or a check runs too long.
+and sends back only plain data (see protocol.py). The child enters its isolation (isolation.py:
+its own namespaces with an allowlisted, read-only view of the files, or Landlock and seccomp
+where namespaces are not allowed) before any student code runs, has limits on CPU time, memory,
+processes, file size and captured output, and is killed by the trusted side when a cell or a
+check runs too long.
 
 Forking after ``import mxnet`` costs tens of milliseconds instead of seconds for a fresh kernel.
 """
@@ -17,7 +14,6 @@ import gc
 import io
 import os
 import resource
-import select
 import signal
 import socket
 import struct
@@ -25,12 +21,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import protocol
+from . import isolation, protocol
+from .isolation import FIRST_UID, close_descriptors_except
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_RDONLY, MS_BIND, MS_REC, MS_PRIVATE = 0x1, 0x1000, 0x4000, 0x40000
-PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE = 38, 1, 36, 4
-FIRST_UID = 61000   # sandbox slot n runs as uid FIRST_UID + n
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
 
 @dataclass(frozen=True)
@@ -43,25 +37,30 @@ class Limits:
     output_bytes: int = 1 << 20       # captured stdout + stderr per cell; the rest is counted, not kept
     file_bytes: int = 16 << 20        # largest file the student may write (in the scratch tmpfs)
     scratch_bytes: int = 64 << 20     # size of the scratch tmpfs
-
-
-SLOT_LOCKS = "/tmp/cnn-grader-slots"
+    notebook_seconds: float = 300.0   # wall time of a whole notebook, replays after a crash included
 
 
 def claim_slot(limit=1000):
-    """A sandbox slot no other grader on this machine uses (slot n runs as uid FIRST_UID + n, and
-    closing a sandbox kills every process of its uid). Held until this process exits."""
+    """A sandbox slot no other grader of this user on this machine uses (as root, slot n runs as
+    uid FIRST_UID + n, and closing a sandbox kills every process of its uid). The locks live in
+    the user's own state folder (isolation.state_dir), never in a shared one. Held until this
+    process exits."""
     import fcntl
-    os.makedirs(SLOT_LOCKS, exist_ok=True)
-    for slot in range(limit):
-        handle = open(os.path.join(SLOT_LOCKS, f"{slot}.lock"), "a")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            continue
-        _claimed.append(handle)  # kept open: the lock lasts as long as this process
-        return slot
+    folder = os.open(os.path.join(isolation.state_dir()), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        for slot in range(limit):
+            fd = os.open(f"slot-{slot}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                         dir_fd=folder)
+            handle = os.fdopen(fd, "r+")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.close()
+                continue
+            _claimed.append(handle)  # kept open: the lock lasts as long as this process
+            return slot
+    finally:
+        os.close(folder)
     raise RuntimeError(f"all {limit} sandbox slots of this machine are in use")
 
 
@@ -81,24 +80,37 @@ class SandboxFailure(Exception):
 class Sandbox:
     """Trusted side of one sandboxed process."""
 
-    def __init__(self, forker, slot=0, limits=Limits()):
+    def __init__(self, forker, slot=0, limits=Limits(), scratch=None):
         """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main."""
-        self.limits, self.slot, self._forker = limits, slot, forker
-        self.pid, self._send_fd, self._receive_fd = forker.start("sandbox")
+        self.limits, self.slot, self._forker, self._scratch = limits, slot, forker, scratch
+        self.pid, self._send_fd, self._receive_fd = forker.start("sandbox", {"scratch": scratch})
+        self._student_pid = None
+        try:  # the first message: which process runs the student's code (PID 1 of its namespace)
+            ready, _, _ = select.select([self._receive_fd], [], [], 30)
+            first = protocol.receive(self._receive_fd) if ready else {}
+            self._student_pid = first["pid"] if isinstance(first.get("pid"), int) else None
+        except (EOFError, protocol.ProtocolError, AttributeError):
+            pass
         hello = self._request({"op": "hello"}, 30)
         if "fatal" in hello:
             self.close()
             raise RuntimeError(f"the sandbox could not start: {hello['fatal']}")
         self.isolation = hello["isolation"]
 
-    def execute(self, source):
-        """Run a notebook cell: {"status": "ok"|"error", "outputs": [nbformat outputs]}."""
-        return self._request({"op": "exec", "source": source}, self.limits.cell_seconds)
+    def execute(self, source, seconds=None):
+        """Run a notebook cell: {"status": "ok"|"error", "outputs": [nbformat outputs]}; ``seconds``
+        (default: the cell's limit) may be less when the notebook's budget runs low."""
+        reply = self._request({"op": "exec", "source": source}, seconds or self.limits.cell_seconds)
+        if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error") \
+                or not isinstance(reply.get("outputs"), list):
+            self.close()
+            raise SandboxFailure("its process sent an answer of the wrong form")
+        return reply
 
-    def call(self, check_id, text, inputs, seed):
+    def call(self, check_id, text, inputs, seed, seconds=None):
         """Run the student's side of one case: ("result", plain data) or ("problem", message)."""
         reply = self._request({"op": "call", "check": check_id, "text": text, "inputs": inputs, "seed": seed},
-                              self.limits.check_seconds)
+                              seconds or self.limits.check_seconds)
         if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"result", "problem"}:
             raise SandboxFailure("its process sent an answer of the wrong form")
         (kind, value), = reply.items()
@@ -109,18 +121,17 @@ class Sandbox:
     def _request(self, message, seconds):
         if self.pid is None:
             raise SandboxFailure("its process had already stopped")
+        # One deadline for the request and the whole reply: a process that stops reading its input
+        # or writes half a message must not hold the grader.
+        deadline = time.monotonic() + seconds
         try:
-            protocol.send(self._send_fd, message)
-        except OSError:
+            protocol.send(self._send_fd, message, deadline=deadline)
+            return protocol.receive(self._receive_fd, deadline=deadline)
+        except (EOFError, OSError):
             raise self._died() from None
-        ready, _, _ = select.select([self._receive_fd], [], [], seconds)
-        if not ready:
+        except protocol.Timeout:
             self.close()
-            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped")
-        try:
-            return protocol.receive(self._receive_fd)
-        except EOFError:
-            raise self._died() from None
+            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped") from None
         except protocol.ProtocolError as error:
             self.close()
             raise SandboxFailure(f"its process sent something that is not an answer ({error})") from None
@@ -147,14 +158,27 @@ class Sandbox:
                 os.close(fd)
             except OSError:
                 pass
-        for target in (-pid, pid):
-            try:
-                os.kill(target, signal.SIGKILL)
-            except OSError:
-                pass
-        status = self._forker.wait(pid)
-        _reap_uid(FIRST_UID + self.slot)
+        if self._student_pid and self._student_pid != pid:
+            # PID 1 of the sandbox's own PID namespace: its death ends every process and thread in
+            # the namespace, and its parent, which waits for it, exits once they are all gone.
+            _kill(self._student_pid)
+            status = self._forker.wait(pid, seconds=5)
+        else:
+            for target in (-pid, pid):
+                _kill(target)
+            status = self._forker.wait(pid)
+            _reap_uid(FIRST_UID + self.slot)
+        if self._scratch:
+            import shutil
+            shutil.rmtree(self._scratch, ignore_errors=True)
         return status
+
+
+def _kill(target):
+    try:
+        os.kill(target, signal.SIGKILL)
+    except OSError:
+        pass
 
 
 def fork_child(main):
@@ -332,21 +356,26 @@ def _reap_uid(uid):
 
 def _processes_of(uid):
     """Living processes of ``uid`` (a sandbox's processes are dumpable, so their /proc entries
-    belong to it). Zombies are left out: they hold nothing, and their parent collects them."""
+    belong to it). A process whose every thread is a zombie holds nothing and is left to its
+    parent; one whose main thread exited while another runs shows "Z" yet lives on, so each
+    thread is looked at."""
     found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                if os.stat(f"/proc/{entry}").st_uid == uid and _state(entry) != "Z":
+                if os.stat(f"/proc/{entry}").st_uid == uid and _alive(entry):
                     found.append(int(entry))
             except OSError:
                 pass
     return found
 
 
-def _state(pid):
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0]
+def _alive(pid):
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/stat") as stat:
+            if stat.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X"):
+                return True
+    return False
 
 
 def collect_orphans():
@@ -365,122 +394,21 @@ def become_subreaper():
 
 # ------------------------------------------------------------------ the child
 
-def _child_main(receive_fd, send_fd, slot, limits, hidden_paths):
-    """Isolate this process, then serve requests until the pipe closes. Never returns."""
+def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch):
+    """Isolate this process (isolation.enter), then serve requests until the pipe closes. Never
+    returns."""
     status = 1
     try:
-        os.setpgid(0, 0)  # its own process group, so the trusted side can kill all it starts
         try:
-            isolation = _isolate(slot, limits, hidden_paths, keep_fds=(receive_fd, send_fd))
+            applied = isolation.enter(mode, view, limits, slot, receive_fd, send_fd, scratch)
         except Exception as error:  # before any student code: report it, it is the grader's fault
             protocol.receive(receive_fd)
             protocol.send(send_fd, {"fatal": f"{type(error).__name__}: {error}"})
             return
-        _serve(receive_fd, send_fd, isolation, limits)
+        _serve(receive_fd, send_fd, applied, limits)
         status = 0
     finally:
         os._exit(status)
-
-
-def _isolate(slot, limits, hidden_paths, keep_fds):
-    """Namespaces, hidden paths, scratch folder, unprivileged uid, limits; returns what applied."""
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader dies: so does the sandbox
-    applied = []
-    if os.geteuid() == 0 and libc.unshare(CLONE_NEWNS | CLONE_NEWNET) == 0:
-        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-        needed = _needed_paths()
-        for scratch in ("/tmp", "/var/tmp", "/dev/shm"):
-            if os.path.isdir(scratch):
-                _cover(libc, scratch, f"size={limits.scratch_bytes},mode=1777", needed)
-        for closed in _closed_folders(needed):
-            _cover(libc, closed, "size=64k,mode=755", needed)
-        for path in hidden_paths:
-            _hide(libc, path)
-        applied += ["no network", "private folders hidden", "private scratch"]
-    scratch = os.path.join("/tmp", f"submission-{slot}")
-    os.makedirs(scratch, exist_ok=True)
-    os.chdir(scratch)
-    os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"), MPLCONFIGDIR=scratch)
-    for fd in (0, 1, 2):  # what the student writes to the raw file descriptors goes nowhere
-        os.dup2(os.open(os.devnull, os.O_RDWR), fd)
-    close_descriptors_except(keep_fds)
-    vm = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
-    for limit, value in ((resource.RLIMIT_CPU, limits.cpu_seconds), (resource.RLIMIT_AS, vm + limits.memory_bytes),
-                         (resource.RLIMIT_FSIZE, limits.file_bytes), (resource.RLIMIT_CORE, 0)):
-        resource.setrlimit(limit, (value, value))
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing
-    if os.geteuid() == 0:
-        uid = FIRST_UID + slot
-        os.chown(scratch, uid, uid)
-        os.setgroups([])
-        os.setresgid(uid, uid, uid)
-        os.setresuid(uid, uid, uid)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # changing uid cleared it
-        libc.prctl(PR_SET_DUMPABLE, 1)  # /proc/<pid> of its processes belong to its uid: see _processes_of
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.processes, limits.processes))
-        applied.append(f"uid {uid}")
-    libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-    applied.append("limits on CPU, memory, files" + (", processes" if any(a.startswith("uid ") for a in applied) else ""))
-    return applied
-
-
-def _mount(libc, source, target, fstype, flags, data=None):
-    if libc.mount(source, os.fsencode(target), fstype, flags, data.encode() if data else None) != 0:
-        raise OSError(ctypes.get_errno(), f"mount on {target} failed")
-
-
-def close_descriptors_except(keep_fds):
-    """Close every inherited descriptor above stderr but ``keep_fds``."""
-    previous = 2
-    for fd in sorted(keep_fds) + [65536]:
-        os.closerange(previous + 1, fd)
-        previous = fd
-
-
-def _hide(libc, path):
-    path = os.path.abspath(path)
-    if os.path.isdir(path):
-        _mount(libc, b"tmpfs", path, b"tmpfs", MS_RDONLY, "size=4k")
-    elif os.path.exists(path):
-        _mount(libc, os.fsencode(os.devnull), path, None, MS_BIND)
-
-
-def _needed_paths():
-    """What the sandbox must still read: Python, its packages and the course's code (all of which
-    may lie under /tmp, say in a CI checkout, or under a folder only root can enter, like pyenv's
-    /root). The smallest set of folders covering them."""
-    import grader
-    candidates = [sys.prefix, sys.base_prefix, *sys.path, os.path.dirname(os.path.dirname(grader.__file__))]
-    paths = sorted({os.path.realpath(p) for p in candidates if p and os.path.isdir(p)})
-    return [p for p in paths if not any(p.startswith(q + "/") for q in paths if q != p)]
-
-
-def _closed_folders(needed):
-    """The first folder on the way to each needed path that others may not enter (mode 700)."""
-    closed = set()
-    for path in needed:
-        parts = path.strip("/").split("/")
-        for depth in range(1, len(parts)):
-            folder = "/" + "/".join(parts[:depth])
-            if not os.stat(folder).st_mode & 0o001:
-                closed.add(folder)
-                break
-    return sorted(closed)
-
-
-def _cover(libc, folder, options, needed):
-    """Mount an empty tmpfs over ``folder``, then bind the needed paths inside it back in place:
-    they are reached through descriptors opened before the cover went on."""
-    inside = [p for p in needed if p.startswith(folder.rstrip("/") + "/")]
-    if folder in needed:
-        return
-    kept = [(path, os.open(path, os.O_PATH | os.O_DIRECTORY)) for path in inside]
-    _mount(libc, b"tmpfs", folder, b"tmpfs", 0, options)
-    for path, descriptor in kept:
-        os.makedirs(path, exist_ok=True)
-        _mount(libc, f"/proc/self/fd/{descriptor}".encode(), path, None, MS_BIND | MS_REC)
-        os.close(descriptor)
 
 
 class _BoundedText(io.TextIOBase):

@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import protocol
+from . import guard, isolation, protocol, rules
 from .checks import CHECKS
 from .notebook import call_seed, judge_cases
 from . import sandbox
@@ -40,9 +40,12 @@ class Worker:
     """Grades jobs. Make it before it sees any job: its Forker, which starts every sandbox and
     zygote it uses, is forked here, so none of them inherits anything of a job."""
 
-    def __init__(self, slot=0, limits=Limits(), hidden_paths=()):
-        self.slot, self.limits, self.hidden_paths = slot, limits, tuple(hidden_paths)
+    def __init__(self, slot=0, limits=Limits(), view=None, mode="namespaces"):
+        self.slot, self.limits, self.mode = slot, limits, mode
+        self.view = view or isolation.view_for()
+        isolation.prepare(mode)  # compiled and looked up once here, used by every sandbox forked later
         self._spare = None
+        self._sandboxes_made = 0
         self._zygotes = OrderedDict()
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
@@ -50,14 +53,20 @@ class Worker:
         self._forker = sandbox.Forker({"sandbox": self._sandbox_main, "zygote": self._zygote_main})
 
     def _sandbox_main(self, receive_fd, send_fd, payload):
-        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.hidden_paths)
+        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.view, self.mode, payload["scratch"])
 
     def _zygote_main(self, receive_fd, send_fd, payload):
-        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.hidden_paths)
+        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode)
 
     def _sandbox(self):
         sandbox, self._spare = self._spare, None
-        return sandbox or Sandbox(self._forker, self.slot, self.limits)
+        if sandbox is None:
+            scratch = None
+            if self.mode != "namespaces":  # a folder of its own, removed when it closes
+                self._sandboxes_made += 1
+                scratch = os.path.join(isolation.state_dir(), f"scratch-{os.getpid()}-{self._sandboxes_made}")
+            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch)
+        return sandbox
 
     def prepare(self):
         """Between jobs: start the next job's sandbox ahead of it."""
@@ -150,7 +159,7 @@ class _Zygote:
         self._forker.wait(self.pid, seconds)
 
 
-def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
+def _zygote_main(receive_fd, send_fd, sources, limits, view, mode):
     """A zygote's life: run the shared cells, then grade jobs until its input ends."""
     # Dies with the forker (so with the worker), and holds none of its descriptors.
     ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -159,7 +168,7 @@ def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
     sandbox.close_descriptors_except((receive_fd, send_fd))  # the forker let go of the slot locks
     shell = sandbox.shell()
     prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
-    inner = Worker(sandbox.claim_slot(), limits, hidden_paths)  # after the shared cells, before any job
+    inner = Worker(sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
     protocol.send(send_fd, {"prefix": prefix})
     try:
         while True:
@@ -174,20 +183,27 @@ def _zygote_main(receive_fd, send_fd, sources, limits, hidden_paths):
 
 
 class _Run:
-    """One job: the sandbox in use, the cells run so far (to replay after a restart), results."""
+    """One job: the sandbox in use, the cells run so far (to replay after a restart), results.
+
+    The whole notebook has a wall-time budget (Limits.notebook_seconds), replays after a crash
+    included: once it is spent, the remaining cells and checks are not run and score 0."""
 
     def __init__(self, worker, job):
-        self.worker, self.job = worker, job
+        self.worker, self.job, self.limits = worker, job, worker.limits
+        self.deadline = time.monotonic() + self.limits.notebook_seconds
         self.sandbox = worker._sandbox()
         self.isolation = self.sandbox.isolation
         self.replay, self.cells, self.checks, self.restarts = [], {}, {}, 0
 
     def execute(self, step):
         try:
-            self.cells[step["cell"]] = self._alive().execute(step["exec"])
+            reply = self._alive().execute(step["exec"], self._seconds(self.limits.cell_seconds))
+            reply["outputs"] = _capped(reply["outputs"], self.limits.output_bytes)
+            self.cells[step["cell"]] = reply
             self.replay.append(step["exec"])
         except SandboxFailure as failure:
-            self.cells[step["cell"]] = {"status": "error", "outputs": [_stopped_output(failure)]}
+            verb = "not run" if isinstance(failure, _BudgetSpent) else "stopped"
+            self.cells[step["cell"]] = {"status": "error", "outputs": [_stopped_output(self._reason(failure), verb)]}
             self._lost()
 
     def check(self, step):
@@ -198,21 +214,40 @@ class _Run:
         def call(index, case):
             try:
                 return self._alive().call(check.id, case.text, case.inputs,
-                                          call_seed(check, index, student, assignment))
+                                          call_seed(check, index, student, assignment),
+                                          self._seconds(self.limits.check_seconds))
             except SandboxFailure as failure:
                 self._lost()
-                return "problem", f"for {case.text} your {check.exercise} was stopped: {failure}"
+                if isinstance(failure, _BudgetSpent):
+                    return "problem", f"your {check.exercise} was not checked: {failure}"
+                return "problem", f"for {case.text} your {check.exercise} was stopped: {self._reason(failure)}"
 
         self.checks[step["cell"]] = {"check": check.id, "problem": judge_cases(check, cases, call)}
+
+    def _seconds(self, limit):
+        """How long the next request may take: its own limit, or what is left of the budget."""
+        remaining = self.deadline - time.monotonic()
+        if remaining <= 0:
+            raise self._budget_spent()
+        return min(limit, remaining)
+
+    def _budget_spent(self):
+        return _BudgetSpent(f"the notebook used up its {self.limits.notebook_seconds:g} s budget")
+
+    def _reason(self, failure):
+        """What stopped a request: the notebook's budget, if that is what ran out."""
+        return self._budget_spent() if time.monotonic() >= self.deadline else failure
 
     def _alive(self):
         if self.sandbox is None:
             if self.restarts >= MAX_RESTARTS:
                 raise SandboxFailure(f"the grader gave up on this notebook after {MAX_RESTARTS} restarts")
+            if time.monotonic() >= self.deadline:  # no restart once the budget is spent
+                raise self._budget_spent()
             self.restarts += 1
             self.sandbox = self.worker._sandbox()
             for source in self.replay:  # the state the notebook had before the failure
-                self.sandbox.execute(source)
+                self.sandbox.execute(source, self._seconds(self.limits.cell_seconds))
         return self.sandbox
 
     def _lost(self):
@@ -224,15 +259,64 @@ class _Run:
         self._lost()
 
 
-def _stopped_output(failure):
-    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was stopped: {failure}",
-            "traceback": [f"SandboxStopped: this cell was stopped: {failure}"]}
+class _BudgetSpent(SandboxFailure):
+    """The notebook's wall-time budget ran out."""
+
+
+MAX_OUTPUTS = 16  # a cell's stdout, stderr and error are 3
+
+
+def _capped(outputs, limit):
+    """A cell's outputs as the sandbox sent them, cut to ``limit`` characters in all: the sandbox's
+    own cap runs in the student's process, which can turn it off. Fields are only cut here; their
+    form is checked where they are used (autograde.py)."""
+    room, dropped, kept = limit, 0, []
+    for output in outputs[:MAX_OUTPUTS]:
+        if not isinstance(output, dict):
+            kept.append(None)  # of the wrong form: autograde.py says so
+            continue
+        fields = {}
+        for key in ("output_type", "name", "text", "ename", "evalue", "traceback"):
+            value = output.get(key)
+            if isinstance(value, str):
+                fields[key] = value[:room]
+                dropped += len(value) - len(fields[key])
+                room -= len(fields[key])
+            elif key == "traceback" and isinstance(value, list):
+                fields[key] = []
+                for line in value:
+                    if room <= 0:
+                        dropped += sum(len(rest) if isinstance(rest, str) else 1 for rest in value[len(fields[key]):])
+                        break
+                    line = line[:room] if isinstance(line, str) else None
+                    fields[key].append(line)
+                    room -= max(len(line or ""), 1)
+            elif value is not None:
+                fields[key] = None  # of the wrong form
+        kept.append(fields)
+    if dropped:
+        kept.append({"output_type": "stream", "name": "stderr",
+                     "text": f"\n[{dropped} more characters of output were dropped]\n"})
+    return kept
+
+
+def _stopped_output(failure, verb="stopped"):
+    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was {verb}: {failure}",
+            "traceback": [f"SandboxStopped: this cell was {verb}: {failure}"]}
 
 
 def main():
     """Serve jobs from stdin, results to stdout, until stdin closes."""
-    settings = protocol.receive(0)
-    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), settings.get("hidden_paths", ()))
+    try:
+        settings = protocol.receive(0)
+    except EOFError:  # the instructor's process ended before it had work for this worker
+        return 0
+    # Before the Worker forks its Forker: every sandbox inherits the guard and the rules in force.
+    rules.set_disabled(settings.get("disabled_rules", ()))
+    guard.install()
+    view = isolation.view_for(settings.get("runtime_paths", ()), settings.get("hidden_paths", ()))
+    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), view,
+                    settings.get("mode", "namespaces"))
     out = os.dup(1)
     os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel
     try:
@@ -271,7 +355,7 @@ def warm_up():
     left.legend()
     shown = right.imshow(nd.ones((3, 3)).asnumpy(), cmap="coolwarm")
     fig.colorbar(shown, ax=right)
-    right.text(0.5, 0.5, "warm ⋆ 中", ha="center")
+    right.text(0.5, 0.5, "warm ⋆", ha="center")
     fig.tight_layout()
     fig.canvas.draw()
     plt.close(fig)
@@ -282,6 +366,16 @@ def warm_up():
             pass
 
 
+def die_with_parent():
+    """A worker runs in a session of its own: it is killed when the process that started it dies
+    (the instructor's grader, stopped however it was), and exits if that happened already."""
+    ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
+    parent = os.environ.get("GRADER_PARENT_PID")
+    if parent and os.getppid() != int(parent):
+        os._exit(1)
+
+
 if __name__ == "__main__":
+    die_with_parent()
     warm_up()
     sys.exit(main())

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from grader import diagnose
+from grader import checks, compare, diagnose
 from grader import known_answers as ka
 from grader.checks import CHECKS, make_cases
 from grader.notebook import run_check
@@ -115,3 +115,44 @@ def test_diagnosis_names_a_partly_filled_output_and_nothing_for_noise():
     assert diagnose.hint("corr2d", {"X": X, "K": K}, expected + rng.uniform(-1, 1, expected.shape)) is None
     assert diagnose.explain(None, "corr2d", {"X": X, "K": K}, expected) is None
     assert diagnose.hint("no such exercise", {}, expected) is None
+
+
+def test_a_hint_names_only_a_mistake_that_explains_every_failing_case():
+    rng = np.random.default_rng(1)
+    cases = [{"X": rng.uniform(-1, 1, (5, 7)), "K": rng.uniform(-1, 1, (2, 3))} for _ in range(2)]
+    flipped = [diagnose._corr(c["X"], c["K"][::-1, ::-1]) for c in cases]
+    halved = [diagnose._corr(c["X"], c["K"]) / 6 for c in cases]
+    assert "true convolution" in diagnose.common_hint("corr2d", list(zip(cases, flipped)))
+    assert "divided by kh·kw" in diagnose.common_hint("corr2d", list(zip(cases, halved)))
+    # each case alone has its explanation, but no one mistake explains both: no hint
+    assert diagnose.common_hint("corr2d", [(cases[0], flipped[0]), (cases[1], halved[1])]) is None
+
+
+def test_a_hint_names_every_mistake_that_explains_the_failures_alike():
+    """The notes' two-channel example: kernels transposed give what kernels in reverse order give."""
+    X, K = (np.asarray(a, dtype=np.float64) for a in (
+        [[[0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1, 2, 3], [4, 5, 6], [7, 8, 9]]], [[[0, 1], [2, 3]], [[1, 2], [3, 4]]]))
+    transposed = sum(diagnose._corr(x, k.T) for x, k in zip(X, K))
+    found = diagnose.hint("corr2d_multi_in", {"X": X, "K": K}, transposed)
+    assert "reverse order" in found and "K[i].T" in found
+
+
+def test_dtypes_float32_and_float64_pass_lower_precision_and_integers_fail_with_a_hint():
+    assert compare.check_dtype("float32", np.float64, "X") is None
+    assert compare.check_dtype("float64", np.float32, "X") is None
+    assert compare.check_dtype("float16", np.float32, "X") == (
+        "for X your output has dtype float16; expected float32 like the input (float64 is accepted too)")
+    assert "expected float64 like the input" in compare.check_dtype("int32", np.float64, "X")
+    X, K = np.ones((3, 3)), np.ones((2, 2))
+    output = diagnose._corr(X, K)
+    assert "significant digits" in diagnose.hint("corr2d", {"X": X, "K": K}, (output, "float16"))
+    assert "drops the fraction" in diagnose.hint("corr2d", {"X": X, "K": K}, (output, "int32"))
+    assert diagnose.hint("corr2d", {"X": X, "K": K}, (output, "float32")) is None
+
+
+def test_a_malformed_dtype_from_the_students_side_is_rejected():
+    with pytest.raises(compare.AnswerError):
+        checks._checked_output((np.zeros(2), "float32<script>"))
+    with pytest.raises(compare.AnswerError):
+        checks._checked_output((np.zeros(2, dtype=np.float32), "float32"))
+    assert checks._checked_output((np.zeros(2), "float16"))[1] == "float16"

@@ -1,0 +1,251 @@
+"""The exercises' rules: what an answer must compute itself instead of taking it ready-made.
+
+An exercise that asks for a cross-correlation must not get it from one of MXNet's convolution
+operators (``nd.Convolution`` and its relatives, under any name: Gluon's convolution layers run
+them too) nor from the course's own code (grader.reference, built on ``nd.Convolution``);
+``conv2d_output_shape`` must compute its formula, not read the shape off a convolution or a
+pooling. ``train_kernel`` has no rule: d2l trains Gluon's own ``nn.Conv2D``.
+
+A chapter that builds on an earlier exercise gives a working version of it in a locked cell
+(``from grader.reference import corr2d``). That helper, and the reference's version of another
+exercise that a check puts in place of the student's (``Check.isolate``), stay allowed for the
+exercises meant to use them; nothing else of the reference does. Chapter 6 gives the general
+``corr2d_multi_in_out`` only to compare with: its exercise is the matrix product that replaces it.
+
+The rules are enforced while the student's code runs (grader/guard.py), so an alias, ``getattr``
+or ``importlib`` changes nothing, and an answer whose source reaches for MXNet's internals or the
+grader's own state breaks the rule as well. An instructor turns a rule off in nbgrader_config.py:
+
+    c.ExerciseRules.disabled = ["corr2d"]
+"""
+import inspect
+import linecache
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import guard
+
+# MXNet's operators that compute a convolution or cross-correlation (their aliases, such as
+# ``_npx_convolution`` for Convolution, share the handle; the backward ones compute one too).
+# UpSampling's bilinear mode is a deconvolution with a weight given by the caller.
+CONVOLUTION_OPS = frozenset({
+    "Convolution", "Convolution_v1", "Deconvolution", "Correlation", "UpSampling",
+    "_npx_convolution", "_npx_deconvolution",
+    "_contrib_DeformableConvolution", "_contrib_ModulatedDeformableConvolution",
+    "_contrib_quantized_conv", "_sg_mkldnn_conv",
+    "_backward_Convolution", "_backward_Convolution_v1", "_backward_Deconvolution", "_backward_Correlation",
+    "_backward__contrib_DeformableConvolution", "_backward__contrib_ModulatedDeformableConvolution",
+})
+# What gives the output shape of a sliding window without the formula.
+WINDOW_OPS = CONVOLUTION_OPS | frozenset({
+    "Pooling", "Pooling_v1", "_npx_pooling", "ROIPooling", "_npx_roi_pooling", "_contrib_quantized_pooling",
+    "_contrib_AdaptiveAvgPooling2D", "_contrib_ROIAlign", "_contrib_RROIAlign", "_contrib_PSROIPooling",
+    "_contrib_DeformablePSROIPooling", "im2col", "col2im", "_backward_im2col", "_backward_col2im",
+})
+
+
+@dataclass(frozen=True)
+class Rule:
+    exercise: str
+    forbidden_ops: frozenset
+    sentence: str          # the rule as the chapter states it: "it must not use ..."
+    advice: str            # what to do instead
+    allowed_helpers: tuple = ()   # names of grader.reference functions the chapter gives for it
+
+
+_CORRELATION = ("it must not use nd.Convolution or another ready-made cross-correlation "
+                "(a Gluon convolution layer, grader.reference)")
+
+RULES = {rule.exercise: rule for rule in [
+    Rule("corr2d", CONVOLUTION_OPS, _CORRELATION, "write the loop yourself"),
+    Rule("Conv2D", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
+         "call the given corr2d in forward", ("corr2d",)),
+    Rule("conv2d_output_shape", WINDOW_OPS,
+         "it must compute the formula, not read the shape off a convolution, a pooling or a Gluon layer",
+         "compute it from the sizes with integer arithmetic"),
+    Rule("corr2d_pad_stride", CONVOLUTION_OPS, _CORRELATION, "pad, then loop over the strided windows yourself"),
+    Rule("corr2d_multi_in", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
+         "sum the given corr2d over the channels", ("corr2d",)),
+    Rule("corr2d_multi_in_out", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter "
+         "and your corr2d_multi_in", "stack corr2d_multi_in over the output channels", ("corr2d",)),
+    Rule("corr2d_multi_in_out_1x1", CONVOLUTION_OPS,
+         "it must not use nd.Convolution or another ready-made cross-correlation "
+         "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, grader.reference)",
+         "write the matrix product with nd.dot"),
+]}
+
+_disabled = frozenset()
+
+
+def _validated(names):
+    if isinstance(names, str) or not all(isinstance(name, str) for name in names):
+        raise ValueError(f"ExerciseRules.disabled must be a list of exercise names, not {names!r}")
+    unknown = sorted(set(names) - set(RULES))
+    if unknown:
+        raise ValueError(f"ExerciseRules.disabled names {', '.join(unknown)}, which has no rule; "
+                         f"the exercises with rules are {', '.join(RULES)}")
+    return list(names)
+
+
+def set_disabled(names):
+    """Turn off the rules of the exercises ``names`` (an instructor's choice, nbgrader_config.py)."""
+    global _disabled
+    _disabled = frozenset(_validated(names))
+
+
+def disabled_in(config):
+    """The list ``c.ExerciseRules.disabled`` of a traitlets Config (nbgrader's), [] if unset."""
+    section = config["ExerciseRules"] if "ExerciseRules" in config else {}
+    return _validated(list(section["disabled"]) if "disabled" in section else [])
+
+
+_loaded = {}
+
+
+def load_disabled(root):
+    """Read and apply ``c.ExerciseRules.disabled`` from ``root``/nbgrader_config.py (no root: none)."""
+    if root is None:
+        set_disabled(())
+        return []
+    path = Path(root) / "nbgrader_config.py"
+    key = (str(path), path.stat().st_mtime_ns)
+    if key not in _loaded:
+        from traitlets.config.loader import PyFileConfigLoader
+        _loaded[key] = disabled_in(PyFileConfigLoader(path.name, path=str(path.parent)).load_config())
+    set_disabled(_loaded[key])
+    return _loaded[key]
+
+
+def rule_for(exercise):
+    """The rule in force for ``exercise``, or None (no rule, or turned off)."""
+    return None if exercise in _disabled else RULES.get(exercise)
+
+
+# ------------------------------------------------------------------ enforcing a rule on one call
+
+def _reference():
+    from . import reference
+    return reference
+
+
+def _course_modules():
+    """The course's own code built on nd.Convolution: the reference, and the helpers a chapter
+    gives in a locked cell (course_runtime/given.py)."""
+    from course_runtime import given
+    return _reference(), given
+
+
+def _helper_codes(names):
+    return frozenset(getattr(module, name).__code__ for name in names for module in _course_modules()
+                     if hasattr(module, name))
+
+
+def _reference_codes():
+    return frozenset(f.__code__ for module in _course_modules() for f in vars(module).values()
+                     if inspect.isfunction(f) and f.__module__ == module.__name__)
+
+
+_LIBRARY = tuple({str(Path(__file__).parent), str(Path(__file__).parents[1] / "course_runtime"), sys.prefix,
+                  sys.base_prefix})
+
+
+def _students_file(filename):
+    return not filename.startswith(_LIBRARY) and "site-packages" not in filename and filename != "<string>"
+
+
+def _codes_of(value):
+    """The code objects a function or a class (its methods) runs."""
+    if isinstance(value, type):
+        members = [getattr(m, "__func__", m) for m in vars(value).values()]
+        members += [m.fget for m in vars(value).values() if isinstance(m, property) and m.fget]
+        return [m.__code__ for m in members if inspect.isfunction(m)]
+    value = getattr(value, "__func__", value)
+    return [value.__code__] if inspect.isfunction(value) else []
+
+
+def answer_files(answer):
+    """The files (notebook cells) of the student's code that ``answer`` may run: its own code and
+    the functions and classes of the student's it names, followed through the answer's globals."""
+    todo = _codes_of(answer)
+    # The globals the answer's names are looked up in: a function's own, or a class's methods'.
+    methods = [m for m in vars(answer).values() if inspect.isfunction(m)] if isinstance(answer, type) else [answer]
+    namespace = next((m.__globals__ for m in methods if isinstance(getattr(m, "__globals__", None), dict)), {})
+    files, seen = set(), set()
+    while todo:
+        code = todo.pop()
+        if code in seen or not _students_file(code.co_filename):
+            continue
+        seen.add(code)
+        files.add(code.co_filename)
+        todo += [c for c in code.co_consts if inspect.iscode(c)]
+        for name in code.co_names:
+            todo += _codes_of(namespace.get(name))
+    return files
+
+
+def _notebook_cells():
+    """The files of every cell the running IPython shell has run (none outside IPython)."""
+    shell_module = sys.modules.get("IPython.core.interactiveshell")
+    if shell_module is None or not shell_module.InteractiveShell.initialized():
+        return set()
+    return set(getattr(shell_module.InteractiveShell.instance().compile, "_filename_map", {}))
+
+
+_scanned = {}   # file name -> what its source reaches for (IPython's names carry a hash of the code)
+
+
+def source_problems(answer):
+    found = []
+    for filename in sorted(answer_files(answer) | _notebook_cells()):
+        source = "".join(linecache.getlines(filename))
+        key = (filename, hash(source))
+        if key not in _scanned:
+            _scanned[key] = guard.source_problems(source)
+        found += _scanned[key]
+    return list(dict.fromkeys(found))
+
+
+class Enforcement:
+    """Around one call of a student's answer: ``with Enforcement(...):``, then ``broken()``."""
+
+    def __init__(self, rule, isolate=(), answer=None):
+        self.rule, self.answer, self._arming, self._context = rule, answer, None, None
+        self.problem = None
+        if rule is not None:
+            self.allowed = _helper_codes(rule.allowed_helpers + tuple(isolate))
+            self.via = _reference_codes()
+
+    def __enter__(self):
+        if self.rule is None:
+            return self
+        reached = source_problems(self.answer)
+        if reached:
+            self.problem = f"its code reaches for internals it must not touch ({', '.join(reached[:3])})"
+            raise guard.RuleBroken(self.problem)
+        tampered = guard.intact()
+        if tampered:
+            self.problem = "the grader's guard on MXNet's operators was changed"
+            raise guard.RuleBroken(self.problem)
+        self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via)
+        self._arming = self._context.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self._context is not None:
+            self._context.__exit__(*exc)
+            self._context = None
+            if guard.intact() and not self.problem:   # taken apart during the call
+                self.problem = "the grader's guard on MXNet's operators was changed"
+        return False
+
+    def broken(self):
+        """The feedback when the rule was broken during the call, else None."""
+        if self.rule is None:
+            return None
+        violation = self._arming.violation if self._arming is not None else None
+        used = self.problem or (violation and f"it used {violation}")
+        if not used:
+            return None
+        return (f"your {self.rule.exercise} broke a rule of this exercise: {self.rule.sentence}; "
+                f"{self.rule.advice} ({used})")

@@ -1,0 +1,165 @@
+"""The pipe protocol between the grader and a student's process: what a hostile sandbox can send
+(half a message, an oversized or absurdly nested one) is rejected in bounded time, never waited
+for forever and never allowed to crash the trusted side. Fast: plain pipes, no MXNet."""
+import os
+import signal
+import struct
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+from grader import protocol
+
+LENGTH = struct.Struct("<Q")
+
+
+@contextmanager
+def pipe():
+    read_fd, write_fd = os.pipe()
+    try:
+        yield read_fd, write_fd
+    finally:
+        for fd in (read_fd, write_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+@contextmanager
+def alarm(seconds):
+    """Fail a test that blocks (the old code waited forever on half a message)."""
+    def stop(*_):
+        raise AssertionError(f"still waiting after {seconds} s")
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def frame(header):
+    return LENGTH.pack(1) + LENGTH.pack(len(header)) + header
+
+
+def test_a_message_round_trips_with_arrays_tuples_and_a_deadline():
+    message = {"a": [1, 2.5, None, "x"], "t": (1, "two"), "array": np.arange(6, dtype=np.float32).reshape(2, 3)}
+    with pipe() as (read_fd, write_fd):
+        protocol.send(write_fd, message)
+        got = protocol.receive(read_fd, deadline=time.monotonic() + 5)
+    assert got["a"] == [1, 2.5, None, "x"] and got["t"] == (1, "two")
+    assert got["array"].dtype == np.float32 and got["array"].tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_half_a_frame_times_out_at_the_deadline():
+    with pipe() as (read_fd, write_fd), alarm(10):
+        os.write(write_fd, LENGTH.pack(1) + LENGTH.pack(100) + b'{"outputs": [')  # and then nothing
+        started = time.monotonic()
+        with pytest.raises(protocol.Timeout):
+            protocol.receive(read_fd, deadline=started + 0.3)
+        assert 0.25 < time.monotonic() - started < 3
+
+
+def test_the_deadline_is_for_the_whole_message_not_each_read():
+    """A sender trickling a byte at a time must not extend the deadline with each byte."""
+    with pipe() as (read_fd, write_fd), alarm(10):
+        stop = threading.Event()
+
+        def trickle():
+            for byte in frame(b'"' + b"x" * 1000 + b'"'):
+                if stop.is_set():
+                    return
+                os.write(write_fd, bytes([byte]))
+                time.sleep(0.05)
+
+        threading.Thread(target=trickle, daemon=True).start()
+        started = time.monotonic()
+        with pytest.raises(protocol.Timeout):
+            protocol.receive(read_fd, deadline=started + 0.5)
+        stop.set()
+        assert time.monotonic() - started < 2
+
+
+def test_nothing_at_all_times_out_too():
+    with pipe() as (read_fd, _), alarm(10):
+        with pytest.raises(protocol.Timeout):
+            protocol.receive(read_fd, deadline=time.monotonic() + 0.1)
+
+
+def test_a_closed_pipe_mid_message_is_eof():
+    with pipe() as (read_fd, write_fd):
+        os.write(write_fd, LENGTH.pack(1) + LENGTH.pack(100) + b"[1,")
+        os.close(write_fd)
+        with pytest.raises(EOFError):
+            protocol.receive(read_fd, deadline=time.monotonic() + 5)
+
+
+@pytest.mark.parametrize("depth", [65, 200_000])
+def test_deep_nesting_is_rejected_cleanly(depth):
+    header = b"[" * depth + b"]" * depth
+    with pipe() as (read_fd, write_fd):
+        thread = threading.Thread(target=os.write, args=(write_fd, frame(header)), daemon=True)
+        thread.start()
+        with pytest.raises(protocol.ProtocolError, match="nested"):
+            protocol.receive(read_fd, deadline=time.monotonic() + 10)
+        thread.join()
+
+
+def test_nesting_within_the_limit_and_brackets_inside_strings_are_fine():
+    value = [{"k": [[["[[[[{{{{" * 100]]]}] * 3
+    for _ in range(protocol.MAX_DEPTH - 6):
+        value = [value]
+    with pipe() as (read_fd, write_fd):
+        thread = threading.Thread(target=protocol.send, args=(write_fd, value), daemon=True)
+        thread.start()
+        got = protocol.receive(read_fd, deadline=time.monotonic() + 10)
+        thread.join()
+    assert got == value
+
+
+def test_a_string_hiding_brackets_cannot_hide_real_nesting():
+    header = b'["\\"[[[", ' + b"[" * 100 + b"]" * 100 + b"]"
+    with pipe() as (read_fd, write_fd):
+        os.write(write_fd, frame(header))
+        with pytest.raises(protocol.ProtocolError, match="nested"):
+            protocol.receive(read_fd)
+
+
+def test_an_oversized_header_is_refused_before_it_is_read():
+    with pipe() as (read_fd, write_fd):
+        os.write(write_fd, LENGTH.pack(1) + LENGTH.pack(protocol.MAX_HEADER_BYTES + 1))
+        with pytest.raises(protocol.ProtocolError, match="too large"):
+            protocol.receive(read_fd, deadline=time.monotonic() + 5)
+
+
+def test_malformed_headers_and_arrays_are_protocol_errors():
+    for data in (frame(b"{not json"), LENGTH.pack(0), LENGTH.pack(protocol.MAX_FRAMES + 1),
+                 LENGTH.pack(2) + LENGTH.pack(2) + b"{}" + LENGTH.pack(3) + b"abc"):
+        with pipe() as (read_fd, write_fd):
+            os.write(write_fd, data)
+            with pytest.raises(protocol.ProtocolError):
+                protocol.receive(read_fd, deadline=time.monotonic() + 5)
+
+
+def test_sending_to_a_reader_that_stopped_reading_times_out():
+    with pipe() as (read_fd, write_fd), alarm(10):
+        started = time.monotonic()
+        with pytest.raises(protocol.Timeout):
+            protocol.send(write_fd, {"source": "x" * (1 << 20)}, deadline=started + 0.3)  # > a pipe's buffer
+        assert time.monotonic() - started < 3
+        assert os.get_blocking(write_fd)  # left as it was
+
+
+def test_sending_with_a_deadline_delivers_a_large_message_to_a_reader():
+    message = {"source": "y" * (4 << 20)}
+    with pipe() as (read_fd, write_fd), alarm(20):
+        thread = threading.Thread(target=protocol.send, args=(write_fd, message),
+                                  kwargs={"deadline": time.monotonic() + 10}, daemon=True)
+        thread.start()
+        assert protocol.receive(read_fd, deadline=time.monotonic() + 10) == message
+        thread.join()

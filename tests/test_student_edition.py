@@ -70,7 +70,7 @@ def _instructor_names():
     generators = {name for name in defined["grader/checks.py"]
                   if name.endswith("_cases") or name in ("case_seed", "make_cases", "_hessian_lr", "_training_case")}
     return ((defined["grader/reference.py"] - exercises) | generators | {a.name for a in ka.WRONG + ka.RIGHT}
-            | {"grader.reference", "grader.checks", "known_answers", ".grader_secret"})
+            | {".grader_secret"})
 
 
 def leaks(folder):

@@ -14,6 +14,7 @@ import gc
 import io
 import os
 import resource
+import select
 import signal
 import socket
 import struct

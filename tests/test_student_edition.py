@@ -183,6 +183,8 @@ def test_the_runtime_judges_each_example_as_the_grader_does(check_id):
     for answer in _answers_of(check.exercise):
         namespace = ka.chapter_namespace(answer)
         graded = run_check(check, namespace[check.exercise], make_cases(check, "", ""))
+        if graded and "broke a rule of this exercise" in graded:
+            continue  # the exercises' rules are the instructor's grading only
         mine = checking.example_problem(example, namespace[check.exercise])
         failed += mine is not None
         if (graded is None) != (mine is None) or (mine and not mine.startswith(f"for {example['cases'][0]['text'][:20]}")):
@@ -200,8 +202,14 @@ def student_environment(monkeypatch, tmp_path):
         monkeypatch.delitem(sys.modules, name)
 
 
-def _stub(X, K):
-    raise NotImplementedError()
+def _answer(source, name):
+    """A function defined as a notebook cell defines it (this test file's code is not an answer)."""
+    namespace = ka.base_namespace()
+    exec(compile(source, f"<answer {name}>", "exec"), namespace)
+    return namespace[name]
+
+
+_stub = _answer("def corr2d(X, K):\n    raise NotImplementedError()\n", "corr2d")
 
 
 def _transposed(X, K):
@@ -233,7 +241,7 @@ def test_in_the_instructors_environment_every_check_is_graded_by_the_grader(monk
     monkeypatch.chdir(tmp_path)  # no course here: the secret is "", nothing is written
     with pytest.raises(GradingFailure, match=r"for X of shape \(5, 7\) .* is still the stub"):
         check("corr2d.values", _stub)  # hidden: run, not skipped
-    check("corr2d.values", reference.corr2d)
+    check("corr2d.values", _answer(ka.right_answer("corr2d").source, "corr2d"))
     assert "corr2d.values: passed (values on random inputs" in capsys.readouterr().out
 
 

@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book instructor browser test check release benchmark venv constraints clean
+.PHONY: book instructor student examples browser test check release benchmark venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -34,8 +34,9 @@ SITE := $(OUT)/_build
 # Build the student site into _build/html and the instructor's (the solutions, executed) into
 # _build/instructor/html. -W: a notebook that fails to execute fails the build (jupyter-book alone
 # would exit 0). MathJax is fetched once from the npm registry (book/vendor.py) and served by the
-# site itself; the execution cache is emptied when grader/, book/ or the pins change (book/cache_key.py).
-book: venv
+# site itself; the execution cache is emptied when course_runtime/, grader/, book/ or the pins change
+# (book/cache_key.py). The student edition (make student) is built first: the site serves its zip.
+book: venv student
 	@start=$$(date +%s); \
 	$(BIN)/python -m book.vendor || exit 1; \
 	$(BIN)/python -m book.cache_key $(SITE) || exit 1; \
@@ -58,6 +59,16 @@ instructor: venv
 # Debian's Chromium for the browser test (tests/test_browser.py runs this itself when needed).
 browser:
 	bash book/install_browser.sh
+
+# The student edition, what students get instead of this repository: $(SITE)/student/ (the chapter
+# notebooks, course_runtime/, a pinned requirements.txt, their README) and $(SITE)/student.zip,
+# which the student site serves as a download (book/student_site.py).
+student: venv
+	$(BIN)/python -m book.student_edition build $(SITE)/student
+
+# Regenerate course_runtime/examples.json (the visible checks' expected outputs) from grader/.
+examples: venv
+	$(BIN)/python -m book.student_edition examples
 
 # Regenerate the student notebooks in chapters/ from solutions/ (commit both).
 release: venv

@@ -6,23 +6,15 @@ failure shows only that message: no frames of this package, no hidden inputs, no
 """
 import os
 import sys
-import sysconfig
-import traceback
 from contextlib import contextmanager
 from pathlib import Path
+
+from course_runtime import messages
+from course_runtime.messages import GradingFailure
 
 from . import rules, secret
 from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
-
-
-class GradingFailure(AssertionError):
-    """A graded check failed; the message says what was wrong, on what input."""
-
-    def _render_traceback_(self):
-        # IPython shows what this returns instead of a traceback, in the notebook and in
-        # nbgrader's feedback alike.
-        return [f"GradingFailure: {line}" if n == 0 else line for n, line in enumerate(str(self).splitlines())]
 
 
 def submission_identity(directory=None):
@@ -33,27 +25,13 @@ def submission_identity(directory=None):
     return directory.parent.name, directory.name
 
 
-# Frames of these folders are not the student's code (the grader, the standard library, MXNet).
-_LIBRARY_FOLDERS = tuple({str(Path(__file__).parent), sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]})
-
-
-def _short_message(error):
-    """The useful line of an exception: MXNet's errors carry a C++ backtrace, keep its last reason."""
-    text = str(error)
-    if "Check failed" in text or "MXNetError" in text:
-        reasons = [line.strip() for line in text.splitlines() if "Check failed" in line or "Error:" in line]
-        text = reasons[-1] if reasons else text.strip().splitlines()[-1]
-    return text if len(text) <= 300 else text[:300] + " ..."
+# The grader's own frames are not the student's code either.
+_GRADER_FOLDER = (str(Path(__file__).parent),)
 
 
 def describe_exception(error, exercise):
     """``your corr2d raised ValueError: ...``, with the lines of the student's own code involved."""
-    if isinstance(error, NotImplementedError):
-        return f"your {exercise} is still the stub (it raised NotImplementedError): replace it with your code"
-    frames = [f for f in traceback.extract_tb(error.__traceback__)
-              if not f.filename.startswith(_LIBRARY_FOLDERS) and "site-packages" not in f.filename]
-    where = "".join(f"\n  line {f.lineno} of your code: {f.line}" for f in frames[-3:] if f.line)
-    return f"your {exercise} raised {type(error).__name__}: {_short_message(error)}{where}"
+    return messages.describe_exception(error, exercise, _GRADER_FOLDER)
 
 
 @contextmanager

@@ -359,7 +359,7 @@ def warm_up():
     fig.tight_layout()
     fig.canvas.draw()
     plt.close(fig)
-    for module in ("book.figures", "grader.reference", "grader.diagnose"):
+    for module in ("course_runtime.figures", "course_runtime.given", "grader.reference", "grader.diagnose"):
         try:
             __import__(module)
         except ImportError:  # a Dask worker elsewhere may not have the book

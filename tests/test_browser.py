@@ -236,11 +236,16 @@ def test_the_instructor_site_shows_each_solution_executed(built, doc):
 
 @pytest.mark.parametrize("doc", CHAPTERS, ids=chapter_id)
 def test_launch_buttons_open_the_student_notebook(built, doc):
+    """Launch buttons only once _config.yml names the students' repository (repository.url);
+    then each configured hub opens this chapter's notebook from it."""
     config = yaml.safe_load((REPO / "_config.yml").read_text("utf8"))
     hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', (SITE / f"{doc}.html").read_text("utf8"))]
-    for key in ("binderhub_url", "jupyterhub_url"):
-        hub = config["launch_buttons"][key].rstrip("/")
-        assert any(h.startswith(hub + "/") and f"{doc}.ipynb" in h for h in hrefs), (key, hub)
+    hubs = [config["launch_buttons"].get(key, "").rstrip("/") for key in ("binderhub_url", "jupyterhub_url")]
+    if not config["repository"].get("url"):
+        assert not [h for h in hrefs if any(hub and h.startswith(hub + "/") for hub in hubs) or "lab/tree" in h]
+        return
+    for hub in filter(None, hubs):
+        assert any(h.startswith(hub + "/") and f"{doc}.ipynb" in h for h in hrefs), hub
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,7 +395,8 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     from book import cache_key
 
     root, build = tmp_path / "repo", tmp_path / "repo" / "_build"
-    for name in ("grader/checks.py", "book/figures.py", "constraints.txt", "requirements.txt", "tests/x.py"):
+    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt",
+                 "requirements.txt", "tests/x.py"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("1")
     assert not cache_key.refresh(build, root)  # first build: nothing to empty
@@ -399,7 +405,7 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     (root / "tests/x.py").write_text("2")
     assert not cache_key.refresh(build, root)  # not something the notebooks import
     assert (build / ".jupyter_cache").is_dir()
-    for name in ("grader/checks.py", "book/figures.py", "constraints.txt"):
+    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt"):
         (build / ".jupyter_cache").mkdir(exist_ok=True)
         (root / name).write_text("changed")
         assert cache_key.refresh(build, root), name

@@ -106,7 +106,7 @@ GIVEN = {"ch2": "corr2d", "ch3": "corr2d", "ch5": "corr2d", "ch6": "corr2d_multi
 def test_a_chapter_gets_earlier_exercises_in_a_locked_cell(assignment):
     locked = [c.source for c in release(assignment).cells
               if course.nbgrader_meta(c).get("locked") and not course.nbgrader_meta(c).get("grade")]
-    assert any(f"from grader.reference import {GIVEN[assignment[:3]]}" in source for source in locked)
+    assert any(f"from course_runtime.given import {GIVEN[assignment[:3]]}" in source for source in locked)
 
 
 def test_student_notebooks_are_generated_from_the_solutions(tmp_path):

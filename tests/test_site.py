@@ -71,3 +71,31 @@ def test_exercise_cells_are_stubs_with_no_traceback(chapter):
              if source is not None and "raise NotImplementedError()" in source.get_text()]
     assert stubs and all(out is None or not out.get_text().strip() for _, out in stubs)
     assert not any("Traceback" in text or "NotImplementedError" in text for text in outputs(chapter))
+
+
+# A link to a placeholder host or repository (what _config.yml's launch settings used to hold).
+PLACEHOLDER = re.compile(r"""href=["'][a-z]+://([\w.-]*\.)?(example\.(org|com|net)|your-[\w-]+\.\w+)"""
+                         r"""|your-org|hub\.example""")
+
+
+def test_no_page_links_to_a_placeholder_host():
+    """Launch buttons (and any other link) never point at an example host or repository."""
+    pages = list(SITE.rglob("*.html"))
+    assert len(pages) >= 7, "run `make book` first"
+    found = [f"{p.relative_to(SITE)}: {m.group(0)}" for p in pages
+             for m in PLACEHOLDER.finditer(p.read_text("utf8"))]
+    assert not found, "\n".join(found)
+
+
+def test_a_placeholder_link_would_be_found():
+    """The pattern above matches the links the site used to have."""
+    assert PLACEHOLDER.search('<a href="https://hub.example.org/hub/user-redirect/git-pull?repo=x">')
+    assert PLACEHOLDER.search('<a href="https://mybinder.org/v2/gh/your-org/cnn-course/main?urlpath=x">')
+    assert not PLACEHOLDER.search('<a href="https://mybinder.org/v2/gh/tsinghua/cnn-student/main">')
+
+
+def test_the_introduction_offers_the_student_edition_served_by_the_site():
+    intro = (SITE / "intro.html").read_text("utf8")
+    assert 'href="_static/cnn-course-student.zip"' in intro
+    served = SITE / "_static" / "cnn-course-student.zip"
+    assert served.is_file() and served.read_bytes() == (SITE.parent / "student.zip").read_bytes()

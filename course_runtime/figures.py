@@ -15,10 +15,8 @@ CELL = "white"
 def correlate(X, K, padding=(0, 0), strides=(1, 1)):
     """Plain numpy 2-D cross-correlation, for the figures only."""
     X = np.pad(X, ((padding[0], padding[0]), (padding[1], padding[1])))
-    kh, kw = K.shape
-    rows = range(0, X.shape[0] - kh + 1, strides[0])
-    cols = range(0, X.shape[1] - kw + 1, strides[1])
-    return np.array([[(X[i:i + kh, j:j + kw] * K).sum() for j in cols] for i in rows])
+    windows = np.lib.stride_tricks.sliding_window_view(X, K.shape)[::strides[0], ::strides[1]]
+    return np.einsum("ijkl,kl->ij", windows, K)
 
 
 def _grid(ax, values, x0, y0, title=None, window=None, pad=0, fmt="{:g}"):
@@ -61,7 +59,7 @@ def operation(X, K, title_x="Input", title_k="Kernel", padding=(0, 0), strides=(
     """Input ⋆ kernel = output, with the first window and its result shaded."""
     Y = correlate(X, K, padding, strides)
     Xp = np.pad(X, ((padding[0], padding[0]), (padding[1], padding[1])))
-    kh, kw = K.shape
+    kh, kw = np.shape(K)
     r, c = window
     fig, ax = _canvas(1.0 + 0.55 * (Xp.shape[1] + K.shape[1] + Y.shape[1] + 4), 0.6 * max(Xp.shape[0], 3) + 1)
     top = Xp.shape[0]

@@ -1,0 +1,207 @@
+"""``check("corr2d.example", corr2d)``: what the graded cells of a chapter notebook call.
+
+Two environments run the notebooks:
+
+* the instructor's, which has the course's grader (the ``grader`` package next to nbgrader_config.py,
+  where ``nbgrader autograde`` runs): every check, the hidden ones too, is graded there by
+  ``grader.notebook.check``;
+* a student's, made from the student edition, which has only this runtime: the visible example
+  checks run against the expected outputs stored in ``examples.json`` (generated from the
+  grader's checks and reference by ``python -m book.student_edition examples``), with the same
+  tolerance and messages as the grader. A hidden check only says that the instructor grades it.
+
+In a student's environment an exercise is checked with the student's own versions of the
+exercises it calls (the grader swaps in the reference's): a wrong ``conv2d_output_shape`` can make
+the ``corr2d_pad_stride`` example fail too.
+"""
+import json
+import random
+from pathlib import Path
+
+import numpy as np
+
+from . import compare
+from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float, plain_int_pair,
+                      shape_text)
+from .messages import GradingFailure, describe_exception
+
+EXAMPLES_FILE = Path(__file__).with_name("examples.json")
+
+
+def check(check_id, answer):
+    """Check ``answer`` (your function or class) on the check named ``check_id``; raise
+    GradingFailure saying what is wrong, or print that it passed."""
+    instructor_check = _instructor_check()
+    if instructor_check is not None:
+        return instructor_check(check_id, answer)
+    return check_example(check_id, answer)
+
+
+def _instructor_check():
+    """``grader.notebook.check`` where the course's grader is installed, else None. Only the grader's
+    absence means a student's environment: a grader that fails to import is an error, so that a
+    broken instructor's environment cannot pass the hidden checks by skipping them."""
+    try:
+        from grader.notebook import check as instructor_check
+    except ModuleNotFoundError as error:
+        if error.name not in ("grader", "grader.notebook"):
+            raise
+        return None
+    return instructor_check
+
+
+def load_examples(path=EXAMPLES_FILE):
+    return json.loads(Path(path).read_text("utf8"), object_hook=_decode)
+
+
+def _decode(value):
+    if "array" in value and "dtype" in value:
+        return np.array(value["array"], dtype=value["dtype"])
+    if "tuple" in value:
+        return tuple(value["tuple"])
+    return value
+
+
+def check_example(check_id, answer, examples=None):
+    """The student's route: a visible check on its stored cases."""
+    examples = examples or load_examples()
+    if check_id in examples["hidden"]:
+        print(f"{check_id}: graded by your instructor with hidden tests (nothing to run here)")
+        return
+    if check_id not in examples["examples"]:
+        raise KeyError(f"no check named {check_id!r}: the checks are {', '.join(sorted(examples['examples']))}")
+    example = examples["examples"][check_id]
+    problem = example_problem(example, answer)
+    if problem:
+        raise GradingFailure(problem) from None
+    print(f"{check_id}: passed ({example['summary']})")
+
+
+def example_problem(example, answer):
+    """The message of the first failing case of a stored example, or None."""
+    run, judge = KINDS[example["kind"]]
+    for case in example["cases"]:
+        _seed_random_generators(example["mxnet_random"])
+        try:
+            result = run(answer, case["inputs"])
+        except AnswerError as error:
+            return f"for {case['text']} {error}"
+        except Exception as error:
+            return f"for {case['text']} {describe_exception(error, example['exercise'])}"
+        problem = judge(result, case)
+        if problem:
+            return problem
+    return None
+
+
+def _seed_random_generators(mxnet):
+    """Each case starts from the same random state, so a verdict does not change from run to run."""
+    random.seed(0)
+    np.random.seed(0)
+    if mxnet:
+        import mxnet as mx
+        mx.random.seed(0)
+
+
+def _nd(array):
+    from mxnet import nd
+    return nd.array(array, dtype=array.dtype)
+
+
+# ---------------------------------------------------------------- the student's side of a case
+
+def _run_xk(answer, inputs):
+    return plain_array(answer(_nd(inputs["X"]), _nd(inputs["K"])), "your output")
+
+
+def _run_pad_stride(answer, inputs):
+    return plain_array(answer(_nd(inputs["X"]), _nd(inputs["K"]), padding=inputs["padding"],
+                              strides=inputs["strides"]), "your output")
+
+
+def _run_conv2d(Conv2D, inputs):
+    weight, bias = inputs["weight"], inputs["bias"]
+    layer = Conv2D(weight.shape)
+    layer.initialize()
+    for name, value in (("weight", weight), ("bias", bias)):
+        param = getattr(layer, name, None)
+        if param is None or not hasattr(param, "set_data"):
+            raise AnswerError(f"your Conv2D has no parameter named {name}")
+        if tuple(param.shape) != value.shape:
+            raise AnswerError(f"your {name} has shape {shape_text(param.shape)}; expected {shape_text(value.shape)}")
+        param.set_data(_nd(value))
+    return plain_array(layer(_nd(inputs["X"])), "your output")
+
+
+def _run_output_shape(conv2d_output_shape, inputs):
+    answer = conv2d_output_shape(inputs["input_shape"], inputs["kernel_size"], padding=inputs["padding"],
+                                 strides=inputs["strides"])
+    return plain_int_pair(answer, "your answer")
+
+
+def _run_train_kernel(train_kernel, inputs):
+    answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"])  # the default epochs and lr
+    if not isinstance(answer, tuple) or len(answer) != 2:
+        raise AnswerError(f"your train_kernel returned {compare._kind(answer)}; expected a tuple (K, losses)")
+    K, losses = answer
+    if not isinstance(losses, (list, tuple)):
+        raise AnswerError(f"your losses is {compare._kind(losses)}; expected a list of floats")
+    return plain_array(K, "your K"), np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)])
+
+
+# ---------------------------------------------------------------- judging against the stored answer
+
+def _judge_values(result, case):
+    (array, dtype), text = result, case["text"]
+    return check_dtype(dtype, case["inputs"]["X"].dtype, text) or compare_values(array, case["expected"], text)
+
+
+def _judge_output_shape(answer, case):
+    if answer != case["expected"]:
+        return f"for {case['text']} your answer is {shape_text(answer)}; expected {shape_text(case['expected'])}"
+    return None
+
+
+def _squared_error(X, Y, K):
+    windows = np.lib.stride_tricks.sliding_window_view(X.astype(np.float64), K.shape)
+    return float(((np.einsum("ijkl,kl->ij", windows, K) - Y) ** 2).sum())
+
+
+def _judge_training(result, case):
+    """The grader's rules for train_kernel (grader/checks.py), on the stored data of the notes."""
+    (K, dtype), losses = result
+    inputs, text = case["inputs"], case["text"]
+    problem = check_dtype(dtype, "float32", text, "K") or compare_shape(K, inputs["kernel_size"], text, "K")
+    if problem:
+        return problem
+    if len(losses) != inputs["num_epochs"]:
+        return f"for {text} your losses has {len(losses)} entries; expected one per epoch, {inputs['num_epochs']}"
+    if not np.all(np.isfinite(losses)) or not np.all(np.isfinite(K)):
+        return f"for {text} your losses or K contain NaN or infinity"
+    for n in range(1, len(losses)):
+        if losses[n] > losses[n - 1] * (1 + 1e-4) + 1e-6:
+            return (f"for {text} your loss rose from epoch {n} to epoch {n + 1} "
+                    f"({losses[n - 1]:.6g} to {losses[n]:.6g}); gradient descent must make it fall")
+    if len(losses) >= 4 and losses[0] > 1e-6 and not losses[-1] < 0.5 * losses[0]:
+        return f"for {text} your loss hardly fell ({losses[0]:.6g} to {losses[-1]:.6g}); is the kernel updated in each epoch?"
+    final_loss = _squared_error(inputs["X"], inputs["Y"], K.astype(np.float32).astype(np.float64))
+    if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
+        return (f"for {text} your last loss is {losses[-1]:.6g}, but the summed squared error of "
+                f"the K you return is {final_loss:.6g}, larger: is each loss the sum over all outputs, "
+                f"and is the update made with the lr given?")
+    error = np.abs(K - case["expected"])
+    if error.max() > case["tolerance"]:
+        position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
+        return (f"for {text} your K is {K[position]:.6g} at position {shape_text(position)}, "
+                f"expected {case['expected'][position]:.6g} (within {case['tolerance']:g}); the kernel was not learned")
+    return None
+
+
+# The kinds of visible check: how the answer is called, how its result is judged.
+KINDS = {
+    "xk": (_run_xk, _judge_values),
+    "pad_stride": (_run_pad_stride, _judge_values),
+    "conv2d": (_run_conv2d, _judge_values),
+    "output_shape": (_run_output_shape, _judge_output_shape),
+    "train_kernel": (_run_train_kernel, _judge_training),
+}

@@ -575,8 +575,10 @@ class Grader:
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
 
     def runtime_paths(self):
-        """The student runtime: what students' code may read of the course's folder (read-only)."""
-        return [str(p) for p in (self.root / "course_runtime",) if p.is_dir()]
+        """The student runtime, as installed: what students' code may read of the course (read-only)."""
+        import importlib.util
+        spec = importlib.util.find_spec("course_runtime")
+        return [os.path.dirname(spec.origin)] if spec and spec.origin else []
 
 
 @contextmanager

@@ -3,6 +3,7 @@ builds with -W, and the course's execution settings allow no errors."""
 import shutil
 
 import nbformat
+import pytest
 import yaml
 
 from tests import course

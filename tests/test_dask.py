@@ -5,6 +5,8 @@ import os
 import subprocess
 import time
 
+import pytest
+
 from tests import course
 from tests.conftest import ungraded_copy
 

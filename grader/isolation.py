@@ -173,13 +173,13 @@ def _probe(mode):
 # ------------------------------------------------------------------ entering the sandbox
 
 def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
-    """Isolate this (forked, single-threaded) process before any student code runs, and tell the
-    trusted side, as the first message on ``send_fd``, the pid of the process that will run the
-    student's code. Returns what applied, in that process.
+    """Isolate this (forked, single-threaded) process before any student code runs. Returns what
+    applied, in the process that runs the student's code.
 
     In ``namespaces`` mode this process only unshares its namespaces and forks the sandbox, PID 1
-    of the new PID namespace; it then waits for it and exits as it did, so it never returns."""
-    from . import protocol
+    of the new PID namespace; it then waits for it and exits as it did, so it never returns. The
+    trusted side ends the sandbox by sending this process SIGTERM: it kills the sandbox, its own
+    child, whose pid no other process can have taken while it is not collected."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader dies: so does the sandbox
     os.setpgid(0, 0)
     root = os.geteuid() == 0
@@ -188,7 +188,7 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
         _unshare(os.geteuid())
         pid = os.fork()
         if pid:
-            _wait_and_exit(pid, send_fd, (receive_fd, send_fd))
+            _wait_and_exit(pid, (receive_fd, send_fd))
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # its parent dies: the whole namespace dies
         # A session and process group of its own: as an ordinary user it shares its uid with its
         # parent, which kill(0, ...) on a shared group would reach.
@@ -199,11 +199,9 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
     elif mode == "landlock":
         # Nothing writable: a folder on the instructor's disk could be filled or left behind, and
         # no tmpfs can be had without namespaces. It starts in the (read-only) environment.
-        protocol.send(send_fd, {"pid": os.getpid()})
         home = view.directories[-1] if view.directories else "/"
         applied = []
     else:
-        protocol.send(send_fd, {"pid": os.getpid()})
         home = scratch
         os.makedirs(home, mode=0o700, exist_ok=True)
         applied = ["NO ISOLATION (--unsafe-no-isolation): resource limits only"]
@@ -243,16 +241,15 @@ def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
     return applied
 
 
-def _wait_and_exit(pid, send_fd, fds):
-    """The namespace's parent: tell the trusted side the sandbox's pid, wait for it, and end as it
-    ended (killed by the same signal, or with the same exit code)."""
-    from . import protocol
+def _wait_and_exit(pid, fds):
+    """The namespace's parent: wait for the sandbox and end as it ended (killed by the same signal,
+    or with the same exit code); SIGTERM from the trusted side kills the sandbox first."""
     code = 1
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        protocol.send(send_fd, {"pid": pid})
         for fd in fds:
             os.close(fd)
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
         _, status = os.waitpid(pid, 0)
         if os.WIFSIGNALED(status):
             signal.signal(os.WTERMSIG(status), signal.SIG_DFL)

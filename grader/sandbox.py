@@ -13,7 +13,6 @@ import ctypes
 import gc
 import io
 import os
-import resource
 import signal
 import socket
 import struct
@@ -80,18 +79,14 @@ class SandboxFailure(Exception):
 class Sandbox:
     """Trusted side of one sandboxed process."""
 
-    _student_pid = None   # the process running the student's code, when it is not ``pid`` itself
-    _scratch = None       # its scratch folder, when not a tmpfs of its own (removed on close)
+    _parent_of_namespace = False   # ``pid`` is the parent of the sandbox's PID namespace
+    _scratch = None                # its scratch folder, when not a tmpfs of its own (removed on close)
 
-    def __init__(self, forker, slot=0, limits=Limits(), scratch=None):
+    def __init__(self, forker, slot=0, limits=Limits(), scratch=None, namespaces=False):
         """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main."""
         self.limits, self.slot, self._forker, self._scratch = limits, slot, forker, scratch
+        self._parent_of_namespace = namespaces
         self.pid, self._send_fd, self._receive_fd = forker.start("sandbox", {"scratch": scratch})
-        try:  # the first message: which process runs the student's code (PID 1 of its namespace)
-            first = protocol.receive(self._receive_fd, deadline=time.monotonic() + 30)
-            self._student_pid = first["pid"] if isinstance(first.get("pid"), int) else None
-        except (EOFError, protocol.ProtocolError, AttributeError):
-            pass
         hello = self._request({"op": "hello"}, 30)
         if "fatal" in hello:
             self.close()
@@ -159,10 +154,10 @@ class Sandbox:
                 os.close(fd)
             except OSError:
                 pass
-        if self._student_pid and self._student_pid != pid:
-            # PID 1 of the sandbox's own PID namespace: its death ends every process and thread in
-            # the namespace, and its parent, which waits for it, exits once they are all gone.
-            _kill(self._student_pid)
+        if self._parent_of_namespace:
+            # It kills PID 1 of the sandbox's PID namespace, whose death ends every process and
+            # thread in it, then exits once they are all gone (isolation._wait_and_exit).
+            _kill(pid, signal.SIGTERM)
             status = self._forker.wait(pid, seconds=5)
         else:
             for target in (-pid, pid):
@@ -175,9 +170,9 @@ class Sandbox:
         return status
 
 
-def _kill(target):
+def _kill(target, number=signal.SIGKILL):
     try:
-        os.kill(target, signal.SIGKILL)
+        os.kill(target, number)
     except OSError:
         pass
 

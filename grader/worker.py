@@ -65,7 +65,7 @@ class Worker:
             if self.mode == "unsafe":  # a folder of its own, removed when it closes
                 self._sandboxes_made += 1
                 scratch = os.path.join(isolation.state_dir(), f"scratch-{os.getpid()}-{self._sandboxes_made}")
-            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch)
+            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch, namespaces=self.mode == "namespaces")
         return sandbox
 
     def prepare(self):

@@ -2,8 +2,6 @@
 with neither it refuses to run students' code unless told --unsafe-no-isolation. Such machines are
 made here by a seccomp filter that denies the system calls, as Docker's default profile or
 Ubuntu's AppArmor restriction do."""
-import os
-import subprocess
 import sys
 
 import pytest

@@ -130,6 +130,8 @@ def main(argv=None):
 
     scratch = Path(args.keep or tempfile.mkdtemp(prefix="grader-benchmark-"))
     base = course.make_course(scratch / "base")
+    from grader import secret
+    secret.load(base)  # one secret for every copy: the same hidden cases whichever grader runs
     assignments = make_class(base, args.students, args.chapters)
     notebooks = sum(1 for _ in (base / "submitted").glob("*/*/*.ipynb"))
     plain, ours = scratch / "nbgrader", scratch / "grader"

@@ -32,7 +32,7 @@ def _processes_of_run(marker):
                 state = handle.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"grader.worker" in cmdline and marker.encode() in environ and state != "Z":
+        if b"grader.engine.worker" in cmdline and marker.encode() in environ and state != "Z":
             found.append(int(entry))
     return found
 

@@ -106,6 +106,8 @@ def _grade_class(root, mode, tmp):
     env = {"PATH": f"{course.BIN}:/usr/bin:/bin", "HOME": str(home), "LANG": "C.UTF-8",
            "PYTHONWARNINGS": "ignore::DeprecationWarning",
            "JUPYTERHUB_API_TOKEN": markers["token"], "AWS_SECRET_ACCESS_KEY": markers["cloud-key"]}
+    if os.environ.get("PYTHONPATH"):  # e.g. to run this catalogue against another checkout's grader
+        env["PYTHONPATH"] = os.environ["PYTHONPATH"]
     args = [course.sys.executable, "-m", "grader", "autograde", "--jobs", "2", "--cell-timeout", "5",
             "--case-timeout", "3", "--notebook-timeout", str(BUDGET)]
     watched_uids = SANDBOX_UIDS

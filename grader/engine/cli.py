@@ -116,7 +116,7 @@ def _main(argv):
             _pool.append(local)
         if local:
             local.configure(settings)
-        grader.engine.pool = local or DaskPool(args.scheduler, settings)
+        grader.pool = local or DaskPool(args.scheduler, settings)
         outcomes = grader.run(args.assignments, args.student)
     except (GradingError, courses.CourseNotFound) as error:
         print(f"error: {printable(str(error))}", file=sys.stderr)

@@ -18,10 +18,10 @@ c.ExecutePreprocessor.timeout = 60
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
 # Grade each submission on the released notebook's layout: cells a student reordered, deleted,
-# duplicated or tampered with cost nothing but the answers themselves (grader/nbgrader_plugins.py).
+# duplicated or tampered with cost nothing but the answers themselves (grader/engine/nbgrader_plugins.py).
 c.RestoreLayout.release_root = os.path.join(c.CourseDirectory.root, c.CourseDirectory.release_directory)
 c.Autograde.sanitize_preprocessors = [
-    "grader.nbgrader_plugins.RestoreLayout",
+    "grader.engine.nbgrader_plugins.RestoreLayout",
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
@@ -40,7 +40,7 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "grader.nbgrader_plugins.InertOutputs",
+    "grader.engine.nbgrader_plugins.InertOutputs",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
@@ -53,5 +53,8 @@ c.HTMLExporter.sanitize_html = True
 c.RestoreLayout.max_added_cells = 50
 # `python -m grader autograde` (grader/autograde.py): wall time of a whole notebook (seconds,
 # replays after a crash included; --notebook-timeout overrides it) and the largest .ipynb it reads.
+# python -m grader autograde (the grading engine, grader/engine/) grades this course through the
+# grading content it names here: grader/course.py registers the checks, seeds and rules.
+c.FastGrader.course = "grader.course"
 c.FastGrader.notebook_timeout = 300
 c.FastGrader.max_notebook_bytes = 8 * 2**20

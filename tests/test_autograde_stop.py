@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import time
-import uuid
 
 import pytest
 
@@ -17,31 +16,36 @@ ESCAPE = "escape\x1b[2J"            # one whose notebook's nbformat field clears
 pytestmark = pytest.mark.slow
 
 
-def _processes_of_run(marker):
-    """Living processes of the grader's workers and their sandboxes started by one run."""
-    found = []
+def _grader_processes():
+    """Living processes of grading workers, and of what they forked (process starters, zygotes,
+    sandboxes: forks keep the worker's command line). Their environment is an allowlist, so no
+    marker of the test's reaches them."""
+    found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/cmdline", "rb") as handle:
                 cmdline = handle.read()
-            with open(f"/proc/{entry}/environ", "rb") as handle:
-                environ = handle.read()
             with open(f"/proc/{entry}/stat") as handle:
                 state = handle.read().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"grader.worker" in cmdline and marker.encode() in environ and state != "Z":
-            found.append(int(entry))
+        if b"grader.engine.worker" in cmdline and state != "Z":
+            found.add(int(entry))
     return found
 
 
-def _gone(marker, seconds=15):
+def _processes_of_run(before):
+    """The grading processes that were not there before the run (``before``) started."""
+    return sorted(_grader_processes() - before)
+
+
+def _gone(before, seconds=15):
     deadline = time.monotonic() + seconds
-    while _processes_of_run(marker) and time.monotonic() < deadline:
+    while _processes_of_run(before) and time.monotonic() < deadline:
         time.sleep(0.1)
-    return _processes_of_run(marker)
+    return _processes_of_run(before)
 
 
 @pytest.fixture(scope="module")
@@ -68,11 +72,14 @@ def _errors(root, student):
     return [o.get("evalue") for c in notebook.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
 
 
-def _start(root, marker):
-    env = dict(os.environ, PATH=f"{course.BIN}{os.pathsep}{os.environ['PATH']}", GRADER_TEST_RUN=marker,
+def _start(root):
+    """The grader started on ``root``; and the grading processes there were before it."""
+    before = _grader_processes()
+    env = dict(os.environ, PATH=f"{course.BIN}{os.pathsep}{os.environ['PATH']}",
                PYTHONWARNINGS="ignore::DeprecationWarning")
-    return subprocess.Popen([course.sys.executable, "-m", "grader", "autograde", CH1, "--jobs", "2"], cwd=root,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen([course.sys.executable, "-m", "grader", "autograde", CH1, "--jobs", "2"], cwd=root,
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, before
 
 
 def _wait_for_graded(root, count, process, seconds=300):
@@ -84,39 +91,36 @@ def _wait_for_graded(root, count, process, seconds=300):
 
 def test_sigterm_stops_the_run_and_its_processes_and_a_second_run_finishes(small_class):
     root = small_class
-    marker = uuid.uuid4().hex
-    process = _start(root, marker)
+    process, before = _start(root)
     _wait_for_graded(root, 2, process)
-    assert _processes_of_run(marker), "the workers and a-slow's sandbox should be running"
+    assert _processes_of_run(before), "the workers and a-slow's sandbox should be running"
     assert not (root / "autograded" / "a-slow").exists()
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 128 + signal.SIGTERM, err
     assert "stopped: SIGTERM" in err
-    assert _gone(marker) == [], "no worker or sandbox of the stopped run may be left"
+    assert _gone(before) == [], "no worker or sandbox of the stopped run may be left"
     graded_before = {p.name for p in (root / "autograded").iterdir()}
     assert "a-slow" not in graded_before
 
     # Killed outright, the grader cannot clean up: its workers must die with it all the same.
-    marker = uuid.uuid4().hex
-    process = _start(root, marker)
+    process, before = _start(root)
     deadline = time.monotonic() + 120
     # two workers, their process starters, sandboxes: a-slow's among them
-    while len(_processes_of_run(marker)) < 6 and time.monotonic() < deadline:
+    while len(_processes_of_run(before)) < 6 and time.monotonic() < deadline:
         time.sleep(0.1)
     time.sleep(2)
     process.kill()
     process.communicate()
-    assert _gone(marker, seconds=10) == [], "workers outlived the grader that started them"
+    assert _gone(before, seconds=10) == [], "workers outlived the grader that started them"
 
-    marker = uuid.uuid4().hex
-    process = _start(root, marker)
+    process, before = _start(root)
     out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err
     for student in ["a-slow"] + [f"honest-{n}" for n in range(6)]:
         scores = course.cell_scores(root, student, CH1)
         assert all(s == t > 0 for s, t in scores.values()), (student, scores, _errors(root, student))
-    assert _gone(marker) == []
+    assert _gone(before) == []
 
     # The notebook over the size limit and the one with escapes are reported, harmlessly.
     text = out + err

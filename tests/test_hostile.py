@@ -236,7 +236,7 @@ def test_a_gigabyte_of_output_is_cut(hostile_class):
 
 
 def test_output_beyond_the_cap_is_dropped_and_counted():
-    from grader import sandbox
+    from grader.engine import sandbox
     limits = sandbox.Limits(output_bytes=2**20)
     result = sandbox._run_cell(sandbox.shell(), "print('x' * 10**7)", limits)
     (stream,) = [o for o in result["outputs"] if o["name"] == "stdout"]

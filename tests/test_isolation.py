@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import isolation, sandbox
-from grader.worker import Worker
+from grader.engine import isolation, sandbox
+from grader.engine.worker import Worker
 from tests import ordinary_user
 
 
@@ -24,7 +24,7 @@ def _modes():
 
 @pytest.fixture(scope="module", params=_modes())
 def worker(request):
-    made = Worker(sandbox.claim_slot(), sandbox.Limits(cell_seconds=20), isolation.view_for(), request.param)
+    made = Worker(None, sandbox.claim_slot(), sandbox.Limits(cell_seconds=20), isolation.view_for(), request.param)
     yield made
     made.close()
 
@@ -275,7 +275,7 @@ def test_no_new_processes_and_the_parent_death_signal_stays(worker):
 def test_a_sandbox_dies_with_its_worker():
     """However the grader ends (a kill, a crash), its sandboxes end with it: here the worker's
     process starter is killed while a sandbox runs a lingering thread."""
-    worker = Worker(sandbox.claim_slot(), sandbox.Limits(cell_seconds=20), isolation.view_for(),
+    worker = Worker(None, sandbox.claim_slot(), sandbox.Limits(cell_seconds=20), isolation.view_for(),
                     isolation.choose_mode())
     box = worker._sandbox()
     box.execute("import ctypes, threading, time\n"

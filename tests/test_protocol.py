@@ -11,7 +11,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
-from grader import protocol
+from grader.engine import protocol
 
 LENGTH = struct.Struct("<Q")
 

@@ -271,7 +271,7 @@ def test_given_helpers_and_gluon_training_stay_allowed(exercise, source):
 
 def test_the_rule_can_be_turned_off_in_nbgrader_config(tmp_path):
     from grader import rules
-    from grader.autograde import load_course
+    from grader.engine.autograde import load_course
     (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["corr2d"]\n')
     try:
         assert rules.load_disabled(tmp_path) == ["corr2d"]
@@ -297,15 +297,18 @@ def test_a_misspelt_setting_says_so(value, message):
 def test_the_fast_grader_hands_the_setting_to_its_workers(tmp_path):
     from types import SimpleNamespace
 
-    from grader.autograde import GradingError, disabled_rules, load_course
-    from grader.pool import settings_for
-    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["Conv2D"]\n')
-    assert disabled_rules(load_course(tmp_path)[0]) == ["Conv2D"]
-    grader = SimpleNamespace(hidden_paths=lambda: [], runtime_paths=lambda: [], disabled_rules=["Conv2D"])
-    assert settings_for(grader)["disabled_rules"] == ["Conv2D"]
-    (tmp_path / "nbgrader_config.py").write_text('c = get_config()\nc.ExerciseRules.disabled = ["conv2d"]\n')
+    from grader.engine.autograde import GradingError, course_of, load_course
+    from grader.engine.pool import settings_for
+    config = 'c = get_config()\nc.FastGrader.course = "grader.course"\nc.ExerciseRules.disabled = [{}]\n'
+    (tmp_path / "nbgrader_config.py").write_text(config.format('"Conv2D"'))
+    course, options = course_of(load_course(tmp_path)[0])
+    assert options == {"disabled_rules": ["Conv2D"]}
+    grader = SimpleNamespace(hidden_paths=lambda: [], runtime_paths=lambda: [], course_options=options,
+                             options={"course": "grader.course"})
+    assert settings_for(grader)["course_options"] == {"disabled_rules": ["Conv2D"]}
+    (tmp_path / "nbgrader_config.py").write_text(config.format('"conv2d"'))
     with pytest.raises(GradingError, match="nbgrader_config.py: ExerciseRules.disabled names conv2d, which has no rule"):
-        disabled_rules(load_course(tmp_path)[0])
+        course_of(load_course(tmp_path)[0])
 
 
 def test_the_visible_check_names_the_rule(tmp_path, monkeypatch):

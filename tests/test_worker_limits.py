@@ -10,11 +10,11 @@ from contextlib import contextmanager
 import nbformat
 import pytest
 
-from grader import sandbox as sandbox_module
-from grader import worker as worker_module
-from grader.nbgrader_plugins import rebuild
-from grader.printable import printable
-from grader.sandbox import Limits, Sandbox, SandboxFailure
+from grader.engine import sandbox as sandbox_module
+from grader.engine import worker as worker_module
+from grader.engine.nbgrader_plugins import rebuild
+from grader.engine.printable import printable
+from grader.engine.sandbox import Limits, Sandbox, SandboxFailure
 
 LENGTH = struct.Struct("<Q")
 
@@ -208,7 +208,7 @@ def test_added_markdown_and_raw_cells_are_inert_text():
 
 
 def test_a_notebook_over_the_size_limit_is_not_read(tmp_path):
-    from grader.autograde import Grader, _first_line
+    from grader.engine.autograde import Grader, _first_line
     grader = object.__new__(Grader)
     grader.options = {"max_notebook_bytes": 1000}
     path = tmp_path / "big.ipynb"
@@ -226,7 +226,7 @@ def test_printable_escapes_control_characters():
 
 
 def test_html_outputs_of_students_code_are_sanitized_and_scripts_dropped():
-    from grader.nbgrader_plugins import InertOutputs
+    from grader.engine.nbgrader_plugins import InertOutputs
     cell = nbformat.v4.new_code_cell("display(HTML(...))", outputs=[
         nbformat.v4.new_output("display_data", data={
             "text/html": "<b>table</b><img src=x onerror=alert(1)><script>alert(2)</script>",
@@ -240,7 +240,7 @@ def test_html_outputs_of_students_code_are_sanitized_and_scripts_dropped():
 
 
 def test_a_sandbox_that_stops_reading_its_input_costs_the_cell_not_the_grader():
-    """Student code can make its process stop reading requests (patching grader.protocol.receive,
+    """Student code can make its process stop reading requests (patching grader.engine.protocol.receive,
     say): a request larger than a pipe holds must not block the grader forever."""
     with fake_sandbox(b"") as box, alarm(10):
         started = time.monotonic()

@@ -1,7 +1,7 @@
 """Where grading jobs run: worker processes on this machine, or on a Dask cluster.
 
-Both hand each job to a ``WorkerProcess``: a ``python -m grader.worker`` subprocess that has
-imported MXNet once and forks a sandbox per submission. On a Dask cluster every Dask worker
+Both hand each job to a ``WorkerProcess``: a ``python -m grader.engine.worker COURSE`` subprocess
+that has warmed up the course once (its libraries imported) and forks a sandbox per submission. On a Dask cluster every Dask worker
 thread keeps one, so the grading itself is the same code wherever it runs; only plain data
 (jobs and results) travels, and the gradebook stays with the instructor's process.
 """
@@ -12,16 +12,9 @@ import sys
 import threading
 from dataclasses import asdict
 
+from . import course as courses
 from . import isolation, protocol
 from .sandbox import Limits
-
-
-# MXNet as the workers and their sandboxes run it. The default engine hands every operation to a
-# pool of threads and waits for it: students' loops (one small operation per output value) pay
-# that handover thousands of times, and forking has to stop and restart the pool. Run in the
-# caller's thread, the same operations give the same numbers with about a third less CPU, and
-# one OpenMP thread per process suits one worker per core.
-ENGINE = {"MXNET_ENGINE_TYPE": "NaiveEngine", "OMP_NUM_THREADS": "1"}
 
 
 def _int_keys(result):
@@ -34,24 +27,26 @@ def _int_keys(result):
 class WorkerProcess:
     """One grading worker subprocess; restarted once if it dies while grading a job.
 
-    ``start()`` may come before the settings are known: the worker imports and warms up MXNet
-    while the instructor's process is still reading the course."""
+    ``start()`` may come before the settings are known: the worker warms up the course (imports
+    its libraries) while the instructor's process is still reading the class."""
 
-    def __init__(self, settings=None):
-        self.settings, self.process, self._configured = settings, None, False
+    def __init__(self, course, settings=None):
+        self.course, self.settings, self.process, self._configured = course, settings, None, False
         self._lock, self._stopped = threading.Lock(), False
 
     def start(self):
         # Only allowlisted variables: no token or key of the instructor's reaches a worker, so none
         # is in the memory or /proc/self/environ of the sandboxes it forks. The worker is in a
         # session of its own (a Ctrl-C at the terminal is this process's to handle), so it is told
-        # whose death ends it: see grader.worker.die_with_parent.
-        env = isolation.worker_environment(extra=dict(PYTHONWARNINGS="ignore::DeprecationWarning", MPLBACKEND="Agg",
-                                                      GRADER_PARENT_PID=str(os.getpid()), **ENGINE))
+        # whose death ends it: see grader.engine.worker.die_with_parent.
+        env = isolation.worker_environment(extra=dict(PYTHONWARNINGS="ignore::DeprecationWarning",
+                                                      GRADER_PARENT_PID=str(os.getpid()),
+                                                      **courses.load(self.course).environment()))
         with self._lock:
             if self._stopped:  # the run is stopping: no worker is started again
                 raise RuntimeError("the grading run was stopped")
-            self.process = subprocess.Popen([sys.executable, "-m", "grader.worker"], stdin=subprocess.PIPE,
+            self.process = subprocess.Popen([sys.executable, "-m", "grader.engine.worker", self.course],
+                                            stdin=subprocess.PIPE,
                                             stdout=subprocess.PIPE, env=env, start_new_session=True)
         self._configured = False
 
@@ -94,9 +89,11 @@ class WorkerProcess:
 
 
 def settings_for(grader, limits=Limits(), mode="namespaces"):
+    """What a worker needs: limits, isolation, the course (the module named in nbgrader_config.py)
+    and its options."""
     return {"limits": asdict(limits), "hidden_paths": grader.hidden_paths(), "mode": mode,
-            "runtime_paths": grader.runtime_paths(),
-            "disabled_rules": list(getattr(grader, "disabled_rules", ()))}
+            "runtime_paths": grader.runtime_paths(), "course": grader.options["course"],
+            "course_options": grader.course_options}
 
 
 class _Collector:
@@ -125,8 +122,8 @@ class _Collector:
 class LocalPool:
     """``jobs`` worker processes on this machine, each grading one notebook at a time."""
 
-    def __init__(self, jobs, settings=None):
-        self.workers = [WorkerProcess(settings) for _ in range(jobs)]
+    def __init__(self, jobs, course, settings=None):
+        self.workers = [WorkerProcess(course, settings) for _ in range(jobs)]
         for worker in self.workers:
             worker.start()
 
@@ -191,7 +188,7 @@ def grade_on_this_machine(job, settings):
     """The task a Dask worker runs: grade one notebook with this thread's worker process."""
     worker = getattr(_local, "worker", None)
     if worker is None:
-        worker = _local.worker = WorkerProcess(settings)
+        worker = _local.worker = WorkerProcess(settings["course"], settings)
     return worker.grade(job)
 
 

@@ -52,8 +52,7 @@ ETC_FILES = ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime", "/etc/nssw
 # Environment variables students' code may see; every other one (tokens, keys, paths of the
 # instructor's) is dropped before the grader's worker processes even start.
 ENVIRONMENT = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "PYTHONWARNINGS", "PYTHONHASHSEED",
-               "MPLBACKEND", "MXNET_ENGINE_TYPE", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE",
-               "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+               "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -357,7 +356,9 @@ def _check(result, what):
 
 
 def _clean_environment(home, view):
-    kept = {name: os.environ[name] for name in ENVIRONMENT if name in os.environ}
+    # The worker's own environment is already the allowlist plus the course's variables (see
+    # worker_environment): what the sandbox keeps of it.
+    kept = {name: value for name, value in os.environ.items() if name not in ("HOME", "GRADER_PARENT_PID")}
     os.environ.clear()
     os.environ.update(kept, HOME=home, TMPDIR=home, IPYTHONDIR=os.path.join(home, ".ipython"),
                       MPLCONFIGDIR=home, USER="student", LOGNAME="student", **view.extra_env)

@@ -8,7 +8,7 @@ A job is plain data made by the instructor's process (see autograde.py):
 Cells run in notebook order in one sandboxed process; a check step makes the check's cases here,
 sends the student's side only the inputs, and judges the plain results here. A cell or case that
 kills or hangs the sandbox costs that cell only: a fresh sandbox replays the cells before it and
-grading goes on. ``python -m grader.worker`` serves jobs over stdin/stdout (protocol.py).
+grading goes on. ``python -m grader.engine.worker`` serves jobs over stdin/stdout (protocol.py).
 """
 import ctypes
 import hashlib
@@ -20,11 +20,9 @@ import sys
 import time
 from collections import OrderedDict
 
-import numpy as np
 
-from . import guard, isolation, protocol, rules
-from .checks import CHECKS
-from .notebook import call_seed, judge_cases
+from . import course as courses
+from . import isolation, protocol
 from . import sandbox
 from .sandbox import Limits, Sandbox, SandboxFailure
 
@@ -40,8 +38,8 @@ class Worker:
     """Grades jobs. Make it before it sees any job: its Forker, which starts every sandbox and
     zygote it uses, is forked here, so none of them inherits anything of a job."""
 
-    def __init__(self, slot=0, limits=Limits(), view=None, mode="namespaces"):
-        self.slot, self.limits, self.mode = slot, limits, mode
+    def __init__(self, course, slot=0, limits=Limits(), view=None, mode="namespaces"):
+        self.course, self.slot, self.limits, self.mode = course, slot, limits, mode
         self.view = view or isolation.view_for()
         isolation.prepare(mode)  # compiled and looked up once here, used by every sandbox forked later
         self._spare = None
@@ -53,10 +51,11 @@ class Worker:
         self._forker = sandbox.Forker({"sandbox": self._sandbox_main, "zygote": self._zygote_main})
 
     def _sandbox_main(self, receive_fd, send_fd, payload):
-        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.view, self.mode, payload["scratch"])
+        sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.view, self.mode, payload["scratch"],
+                            self.course)
 
     def _zygote_main(self, receive_fd, send_fd, payload):
-        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode)
+        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode, self.course)
 
     def _sandbox(self):
         sandbox, self._spare = self._spare, None
@@ -159,7 +158,7 @@ class _Zygote:
         self._forker.wait(self.pid, seconds)
 
 
-def _zygote_main(receive_fd, send_fd, sources, limits, view, mode):
+def _zygote_main(receive_fd, send_fd, sources, limits, view, mode, course):
     """A zygote's life: run the shared cells, then grade jobs until its input ends."""
     # Dies with the forker (so with the worker), and holds none of its descriptors.
     ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -168,7 +167,7 @@ def _zygote_main(receive_fd, send_fd, sources, limits, view, mode):
     sandbox.close_descriptors_except((receive_fd, send_fd))  # the forker let go of the slot locks
     shell = sandbox.shell()
     prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
-    inner = Worker(sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
+    inner = Worker(course, sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
     protocol.send(send_fd, {"prefix": prefix})
     try:
         while True:
@@ -207,22 +206,23 @@ class _Run:
             self._lost()
 
     def check(self, step):
-        check = CHECKS[step["check"]]
-        cases = check.cases(np.random.default_rng(step["seed"]))
+        course, check_id = self.worker.course, step["check"]
+        exercise = course.checks[check_id].exercise
+        cases = course.cases(check_id, step["seed"])
         student, assignment = self.job["student"], self.job["assignment"]
 
         def call(index, case):
             try:
-                return self._alive().call(check.id, case.text, case.inputs,
-                                          call_seed(check, index, student, assignment),
+                return self._alive().call(check_id, case.text, case.inputs,
+                                          course.call_seed(check_id, index, student, assignment),
                                           self._seconds(self.limits.check_seconds))
             except SandboxFailure as failure:
                 self._lost()
                 if isinstance(failure, _BudgetSpent):
-                    return "problem", f"your {check.exercise} was not checked: {failure}"
-                return "problem", f"for {case.text} your {check.exercise} was stopped: {self._reason(failure)}"
+                    return "problem", f"your {exercise} was not checked: {failure}"
+                return "problem", f"for {case.text} your {exercise} was stopped: {self._reason(failure)}"
 
-        self.checks[step["cell"]] = {"check": check.id, "problem": judge_cases(check, cases, call)}
+        self.checks[step["cell"]] = {"check": check_id, "problem": course.judge(check_id, cases, call)}
 
     def _seconds(self, limit):
         """How long the next request may take: its own limit, or what is left of the budget."""
@@ -305,17 +305,16 @@ def _stopped_output(failure, verb="stopped"):
             "traceback": [f"SandboxStopped: this cell was {verb}: {failure}"]}
 
 
-def main():
+def main(course):
     """Serve jobs from stdin, results to stdout, until stdin closes."""
     try:
         settings = protocol.receive(0)
     except EOFError:  # the instructor's process ended before it had work for this worker
         return 0
-    # Before the Worker forks its Forker: every sandbox inherits the guard and the rules in force.
-    rules.set_disabled(settings.get("disabled_rules", ()))
-    guard.install()
+    # Before the Worker forks its Forker: every sandbox inherits what the course prepares.
+    course.prepare_worker(settings.get("course_options", {}))
     view = isolation.view_for(settings.get("runtime_paths", ()), settings.get("hidden_paths", ()))
-    worker = Worker(sandbox.claim_slot(), Limits(**settings.get("limits", {})), view,
+    worker = Worker(course, sandbox.claim_slot(), Limits(**settings.get("limits", {})), view,
                     settings.get("mode", "namespaces"))
     out = os.dup(1)
     os.dup2(2, 1)  # stray prints (MXNet, warnings) must not corrupt the results channel
@@ -331,41 +330,6 @@ def main():
         worker.close()
 
 
-def warm_up():
-    """Do once, before forking, the first-time work every notebook would repeat in its sandbox:
-    MXNet's operators and autograd, matplotlib's fonts, mathtext and layouts, the course's
-    modules. The sandboxes inherit it all."""
-    import warnings
-    warnings.simplefilter("ignore", DeprecationWarning)
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    import matplotlib.pyplot as plt
-    from mxnet import autograd, gluon, nd
-    X = nd.ones((1, 2, 5, 5))
-    layer = gluon.nn.Conv2D(2, kernel_size=(2, 3), use_bias=False)
-    layer.initialize()
-    with autograd.record():
-        loss = (layer(X) ** 2).sum()
-    loss.backward()
-    nd.Convolution(X, nd.ones((3, 2, 2, 2)), kernel=(2, 2), num_filter=3, no_bias=True, pad=(1, 1), stride=(2, 1))
-    nd.dot(nd.ones((2, 3)), nd.ones((3, 4))).asnumpy()
-    nd.FullyConnected(nd.ones((4, 3)), nd.ones((2, 3)), no_bias=True, num_hidden=2).asnumpy()
-    nd.add_n(nd.ones((2, 2)), nd.ones((2, 2))), nd.stack(nd.ones(2), nd.ones(2))
-    fig, (left, right) = plt.subplots(1, 2)
-    left.semilogy([1, 2, 3], [1, 0.1, 0.01], marker="o", label="$x^2$")
-    left.legend()
-    shown = right.imshow(nd.ones((3, 3)).asnumpy(), cmap="coolwarm")
-    fig.colorbar(shown, ax=right)
-    right.text(0.5, 0.5, "warm ⋆", ha="center")
-    fig.tight_layout()
-    fig.canvas.draw()
-    plt.close(fig)
-    for module in ("course_runtime.figures", "course_runtime.given", "grader.reference", "grader.diagnose"):
-        try:
-            __import__(module)
-        except ImportError:  # a Dask worker elsewhere may not have the book
-            pass
-
-
 def die_with_parent():
     """A worker runs in a session of its own: it is killed when the process that started it dies
     (the instructor's grader, stopped however it was), and exits if that happened already."""
@@ -377,5 +341,6 @@ def die_with_parent():
 
 if __name__ == "__main__":
     die_with_parent()
-    warm_up()
-    sys.exit(main())
+    graded = courses.load(sys.argv[1])   # python -m grader.engine.worker COURSE-MODULE
+    graded.warm_up()  # while the instructor's process is still reading the class
+    sys.exit(main(graded))

@@ -26,12 +26,10 @@ from types import SimpleNamespace
 import nbformat
 from nbgrader.api import Gradebook
 
-from . import secret as course_secret
-from .checks import CHECKS, case_seed
+from . import course as courses
 from .printable import printable
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
-CHECK_CALL = re.compile(r'^\s*check\("([^"]+)",\s*[A-Za-z_][A-Za-z_0-9]*\)\s*$', re.M)
 
 
 class _SharedGradebook:
@@ -220,16 +218,21 @@ OPTIONS = {
     "notebook_timeout": 300.0,          # wall time of one whole notebook, seconds (--notebook-timeout)
     "max_notebook_bytes": 8 << 20,      # a larger submitted .ipynb is not read
 }
+# The module whose ``COURSE`` is the course's grading content (see course.py), e.g. "grader.course".
+COURSE_SETTING = "course"
 
 
 def fast_grader_options(config):
     """The c.FastGrader settings of nbgrader_config.py, checked, with their defaults."""
-    section = config.FastGrader if "FastGrader" in config else {}
+    section = dict(config.FastGrader) if "FastGrader" in config else {}
+    course = section.pop(COURSE_SETTING, None)
+    if course is not None and not isinstance(course, str):
+        raise GradingError(f"c.FastGrader.{COURSE_SETTING} in nbgrader_config.py must be a module's name, not {course!r}")
     unknown = sorted(set(section) - set(OPTIONS))
     if unknown:
         raise GradingError(f"nbgrader_config.py sets c.FastGrader.{unknown[0]}, which is not one of: "
-                           f"{', '.join(OPTIONS)}")
-    options = dict(OPTIONS)
+                           f"{', '.join([COURSE_SETTING, *OPTIONS])}")
+    options = dict(OPTIONS, **{COURSE_SETTING: course})
     for name, value in section.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise GradingError(f"c.FastGrader.{name} in nbgrader_config.py must be a positive number, not {value!r}")
@@ -262,11 +265,13 @@ def load_course(root):
     return config, CourseDirectory(config=config)
 
 
-def disabled_rules(config):
-    """The exercises whose rule the instructor turned off (``c.ExerciseRules.disabled``)."""
-    from . import rules
+def course_of(config):
+    """The course's grading content named in nbgrader_config.py, and its options for the workers."""
     try:
-        return rules.disabled_in(config)
+        course = courses.load(fast_grader_options(config)[COURSE_SETTING])
+        return course, course.options(config)
+    except courses.CourseNotFound as error:
+        raise GradingError(str(error)) from None
     except ValueError as error:
         raise GradingError(f"nbgrader_config.py: {error}") from None
 
@@ -289,14 +294,14 @@ def record_chain(config):
     return _preprocessors(config, names)
 
 
-def check_of(cell):
+def check_of(cell, course):
     """The check id a graded test cell runs; GradingError for a test cell of another form."""
-    calls = CHECK_CALL.findall(cell.source)
-    grade_id = cell.metadata["nbgrader"]["grade_id"]
-    if len(calls) != 1 or calls[0] not in CHECKS:
+    check_id = course.graded_check(cell.source)
+    if check_id is None:
+        grade_id = cell.metadata["nbgrader"]["grade_id"]
         raise GradingError(f"graded cell {grade_id} must call exactly one known check(...) to be graded here; "
                            f"grade this assignment with `nbgrader autograde` instead")
-    return calls[0]
+    return check_id
 
 
 def shared_cells(release):
@@ -313,7 +318,7 @@ def shared_cells(release):
     return shared
 
 
-def make_job(notebook, student, assignment, notebook_name, secret, shared=()):
+def make_job(notebook, student, assignment, notebook_name, secret, course, shared=()):
     """The steps a worker runs: the notebook's code cells in order, graded test cells as checks.
     Its leading cells that are the release's ``shared`` cells are marked: workers run those once
     per chapter (worker.py)."""
@@ -323,9 +328,9 @@ def make_job(notebook, student, assignment, notebook_name, secret, shared=()):
             continue
         meta = cell.metadata.get("nbgrader", {})
         if meta.get("grade") and not meta.get("solution"):
-            check_id = check_of(cell)
+            check_id = check_of(cell, course)
             steps.append({"cell": index, "check": check_id,
-                          "seed": case_seed(student, assignment, check_id, secret)})
+                          "seed": course.case_seed(student, assignment, check_id, secret)})
         else:
             steps.append({"cell": index, "exec": cell.source})
     # Cells after the last graded cell cannot change any grade: nbgrader runs them, we need not.
@@ -338,7 +343,7 @@ def make_job(notebook, student, assignment, notebook_name, secret, shared=()):
     return {"student": student, "assignment": assignment, "notebook": notebook_name, "steps": steps}
 
 
-def apply_result(notebook, result):
+def apply_result(notebook, result, course):
     """Put the worker's outputs into the notebook as nbgrader's execution would have."""
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
@@ -347,7 +352,7 @@ def apply_result(notebook, result):
             check = result["checks"][index]
             problem = check["problem"]
             if problem is None:
-                cell.outputs = [_stream("stdout", f"{check['check']}: passed ({CHECKS[check['check']].summary})\n")]
+                cell.outputs = [_stream("stdout", course.passed_text(check["check"]))]
             else:
                 cell.outputs = [_error("GradingFailure", problem,
                                        [f"GradingFailure: {line}" if n == 0 else line
@@ -390,11 +395,11 @@ class Grader:
 
     def __init__(self, root, pool, force=False, log=print):
         self.config, self.coursedir = load_course(root)
-        self.disabled_rules = disabled_rules(self.config)
+        self.course, self.course_options = course_of(self.config)
         self.options = fast_grader_options(self.config)
         self.root = Path(self.coursedir.root)
         self.pool, self.force, self.log = pool, force, log
-        self.secret = course_secret.load(self.root)
+        self.secret = self.course.secret(self.root)
         self.db_url = self.coursedir.db_url
         self._sanitize, self._record = sanitize_chain(self.config), record_chain(self.config)
         self.gradebook = None  # the shared connection, while run() runs
@@ -461,7 +466,7 @@ class Grader:
                 submission["jobs"] = {}
                 return submission
             submission["notebooks"][name] = notebook
-            submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret,
+            submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret, self.course,
                                                 self._shared(assignment, name))
         return submission
 
@@ -522,7 +527,7 @@ class Grader:
                     grade.auto_score, grade.needs_manual_grade = 0, False  # nbgrader scores a missing notebook 0
                 continue
             outcome.isolation = submission["results"][name]["isolation"]
-            notebook = apply_result(notebook, submission["results"][name])
+            notebook = apply_result(notebook, submission["results"][name], self.course)
             resources = self._resources(student, assignment, name)
             for preprocessor in self._record:
                 with _batched_writes(preprocessor, gradebook):
@@ -570,7 +575,8 @@ class Grader:
         cd = self.coursedir
         paths = [cd.format_path(d, ".", ".") for d in
                  (cd.source_directory, cd.submitted_directory, cd.autograded_directory, cd.feedback_directory)]
-        paths += [self.root / PARTIAL, self.root / ".git", self.root / course_secret.SECRET_FILE, self.root / "tests"]
+        paths += [self.root / PARTIAL, self.root / ".git", self.root / "tests",
+                  *map(Path, self.course.private_paths(str(self.root)))]
         db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
 

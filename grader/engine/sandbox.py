@@ -390,7 +390,7 @@ def become_subreaper():
 
 # ------------------------------------------------------------------ the child
 
-def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch):
+def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch, course):
     """Isolate this process (isolation.enter), then serve requests until the pipe closes. Never
     returns."""
     status = 1
@@ -401,7 +401,7 @@ def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch):
             protocol.receive(receive_fd)
             protocol.send(send_fd, {"fatal": f"{type(error).__name__}: {error}"})
             return
-        _serve(receive_fd, send_fd, applied, limits)
+        _serve(receive_fd, send_fd, applied, limits, course)
         status = 0
     finally:
         os._exit(status)
@@ -435,11 +435,8 @@ def shell():
     return InteractiveShell.instance(colors="NoColor")
 
 
-def _serve(receive_fd, send_fd, isolation, limits):
+def _serve(receive_fd, send_fd, isolation, limits, course):
     from IPython.core.interactiveshell import InteractiveShell
-
-    from .checks import CHECKS, Case
-    from .notebook import call_student, seed_random_generators
 
     shell = InteractiveShell.instance()  # made by the worker before forking: see shell()
     while True:
@@ -453,14 +450,9 @@ def _serve(receive_fd, send_fd, isolation, limits):
         elif op == "exec":
             reply = _run_cell(shell, request["source"], limits)
         elif op == "call":
-            check = CHECKS[request["check"]]
-            seed_random_generators(request["seed"], check.mxnet_random)
-            answer = shell.user_ns.get(check.exercise)
-            if answer is None:
-                reply = {"problem": f"your notebook does not define {check.exercise}"}
-            else:
-                kind, value = call_student(check, answer, Case(request["text"], request["inputs"]))
-                reply = {kind: value}
+            kind, value = course.student_side(request["check"], shell.user_ns, request["text"], request["inputs"],
+                                              request["seed"])
+            reply = {kind: value}
         else:
             return
         try:

@@ -26,7 +26,7 @@ import resource
 import signal
 import sys
 import sysconfig
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP = 0x10000000, 0x20000000, 0x40000000, 0x02000000
@@ -40,7 +40,6 @@ SYS_LANDLOCK_CREATE_RULESET, SYS_LANDLOCK_ADD_RULE, SYS_LANDLOCK_RESTRICT_SELF =
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 24, 38
 PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 47, 4
 
-MODES = ("namespaces", "landlock", "unsafe")
 SANDBOX_UID = 1000            # the student's uid inside an unprivileged user namespace
 FIRST_UID = 61000             # as root, sandbox slot n runs as uid FIRST_UID + n
 # Where the new root is assembled (a tmpfs mounted over it, in the sandbox's mount namespace only):
@@ -69,7 +68,6 @@ class View:
     symlinks: tuple = ()          # (path, target): /bin -> usr/bin on merged-/usr systems
     hidden: tuple = ()            # inside a shown directory but never shown (belt and braces)
     assembly: str = "/tmp"        # where the new root is put together (see NEW_ROOT_CANDIDATES)
-    extra_env: dict = field(default_factory=dict)
 
 
 def worker_environment(base=None, extra=None):
@@ -361,7 +359,7 @@ def _clean_environment(home, view):
     kept = {name: value for name, value in os.environ.items() if name not in ("HOME", "GRADER_PARENT_PID")}
     os.environ.clear()
     os.environ.update(kept, HOME=home, TMPDIR=home, IPYTHONDIR=os.path.join(home, ".ipython"),
-                      MPLCONFIGDIR=home, USER="student", LOGNAME="student", **view.extra_env)
+                      MPLCONFIGDIR=home, USER="student", LOGNAME="student")
 
 
 def _set_limits(limits, memory_now, processes):

@@ -293,3 +293,22 @@ def test_a_sandbox_dies_with_its_worker():
     worker._forker._channel.close()
     worker._forker._channel = None
     sandbox.collect_orphans()
+
+
+def test_a_shown_folder_under_tmp_stays_visible():
+    """A checkout (and its venv) may live under /tmp: it is bound inside the private /tmp."""
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="shown-", dir="/tmp")
+    try:
+        Path(folder, "runtime.txt").write_text("the student runtime")
+        os.chmod(folder, 0o755)
+        made = Worker(None, sandbox.claim_slot(), sandbox.Limits(cell_seconds=20),
+                      isolation.view_for(runtime_paths=[folder]), isolation.choose_mode())
+        try:
+            (text,) = run(made, f"print(open({folder + '/runtime.txt'!r}).read())")
+        finally:
+            made.close()
+        assert "the student runtime" in text
+    finally:
+        import shutil
+        shutil.rmtree(folder, ignore_errors=True)

@@ -282,6 +282,11 @@ def _build_root(view, limits):
     new_root = view.assembly
     _mount(None, "/", None, MS_REC | MS_PRIVATE)
     _mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    # The scratch folders first: a shown path may lie under /tmp (a checkout there, its venv), and
+    # is then bound inside the private /tmp, not hidden by it.
+    for scratch, size in (("/tmp", limits.scratch_bytes), ("/dev/shm", 16 << 20)):
+        os.makedirs(new_root + scratch, exist_ok=True)
+        _mount("tmpfs", new_root + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     for path, target in view.symlinks:
         os.symlink(target, new_root + path)
     for path in view.directories:
@@ -303,9 +308,6 @@ def _build_root(view, limits):
         passwd.write(f"student:x:{os.getuid()}:{os.getgid()}:student:/tmp:/bin/sh\n")
     with open(new_root + "/etc/group", "w") as group:
         group.write(f"student:x:{os.getgid()}:\n")
-    for scratch, size in (("/tmp", limits.scratch_bytes), ("/dev/shm", 16 << 20)):
-        os.makedirs(new_root + scratch, exist_ok=True)
-        _mount("tmpfs", new_root + scratch, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
     os.makedirs(new_root + "/proc")
     applied = []
     try:  # a /proc of its own PID namespace: it shows only the sandbox's processes

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from . import compare
-from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float, plain_int_pair,
+from .compare import (AnswerError, check_dtype, compare_values, plain_array, plain_float, plain_int_pair,
+                      recovery_problem, training_problem,
                       shape_text)
 from .messages import GradingFailure, describe_exception
 
@@ -168,33 +169,13 @@ def _squared_error(X, Y, K):
 
 
 def _judge_training(result, case):
-    """The grader's rules for train_kernel (grader/checks.py), on the stored data of the notes."""
+    """The grader's rules for train_kernel (course_runtime/compare.py, shared with grader/checks.py),
+    on the stored data of the notes."""
     (K, dtype), losses = result
     inputs, text = case["inputs"], case["text"]
-    problem = check_dtype(dtype, "float32", text, "K") or compare_shape(K, inputs["kernel_size"], text, "K")
-    if problem:
-        return problem
-    if len(losses) != inputs["num_epochs"]:
-        return f"for {text} your losses has {len(losses)} entries; expected one per epoch, {inputs['num_epochs']}"
-    if not np.all(np.isfinite(losses)) or not np.all(np.isfinite(K)):
-        return f"for {text} your losses or K contain NaN or infinity"
-    for n in range(1, len(losses)):
-        if losses[n] > losses[n - 1] * (1 + 1e-4) + 1e-6:
-            return (f"for {text} your loss rose from epoch {n} to epoch {n + 1} "
-                    f"({losses[n - 1]:.6g} to {losses[n]:.6g}); gradient descent must make it fall")
-    if len(losses) >= 4 and losses[0] > 1e-6 and not losses[-1] < 0.5 * losses[0]:
-        return f"for {text} your loss hardly fell ({losses[0]:.6g} to {losses[-1]:.6g}); is the kernel updated in each epoch?"
-    final_loss = _squared_error(inputs["X"], inputs["Y"], K.astype(np.float32).astype(np.float64))
-    if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
-        return (f"for {text} your last loss is {losses[-1]:.6g}, but the summed squared error of "
-                f"the K you return is {final_loss:.6g}, larger: is each loss the sum over all outputs, "
-                f"and is the update made with the lr given?")
-    error = np.abs(K - case["expected"])
-    if error.max() > case["tolerance"]:
-        position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
-        return (f"for {text} your K is {K[position]:.6g} at position {shape_text(position)}, "
-                f"expected {case['expected'][position]:.6g} (within {case['tolerance']:g}); the kernel was not learned")
-    return None
+    return (training_problem(K, dtype, losses, inputs["kernel_size"], inputs["num_epochs"], text,
+                             lambda K: _squared_error(inputs["X"], inputs["Y"], K.astype(np.float32).astype(np.float64)))
+            or recovery_problem(K, case["expected"], case["tolerance"], text))
 
 
 # The kinds of visible check: how the answer is called, how its result is judged.

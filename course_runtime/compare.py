@@ -116,3 +116,42 @@ def _number(x):
     if math.isnan(x) or math.isinf(x):
         return str(x)
     return f"{x:.6g}"
+
+
+def training_problem(K, dtype, losses, kernel_size, num_epochs, case_text, loss_of_returned):
+    """What is wrong with train_kernel's (K, losses), judged without its data: K's dtype and shape,
+    one finite loss per epoch, falling, and a last loss no smaller than the summed squared error
+    of the K returned (``loss_of_returned(K)``: the grader computes it with its reference, a
+    student's edition in numpy). None when nothing is."""
+    problem = check_dtype(dtype, "float32", case_text, "K") or compare_shape(K, kernel_size, case_text, "K")
+    if problem:
+        return problem
+    if len(losses) != num_epochs:
+        return f"for {case_text} your losses has {len(losses)} entries; expected one per epoch, {num_epochs}"
+    if not np.all(np.isfinite(losses)) or not np.all(np.isfinite(K)):
+        return f"for {case_text} your losses or K contain NaN or infinity"
+    for n in range(1, len(losses)):
+        if losses[n] > losses[n - 1] * (1 + 1e-4) + 1e-6:
+            return (f"for {case_text} your loss rose from epoch {n} to epoch {n + 1} "
+                    f"({losses[n - 1]:.6g} to {losses[n]:.6g}); gradient descent must make it fall")
+    # A first loss already at rounding level (a 1×1 kernel learnt in one step, losses recorded
+    # after the update) cannot fall by half: judging it would judge rounding noise.
+    if len(losses) >= 4 and losses[0] > 1e-6 and not losses[-1] < 0.5 * losses[0]:
+        return (f"for {case_text} your loss hardly fell ({losses[0]:.6g} to {losses[-1]:.6g}); "
+                f"is the kernel updated in each epoch?")
+    final_loss = loss_of_returned(K)
+    if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
+        return (f"for {case_text} your last loss is {losses[-1]:.6g}, but the summed squared error of "
+                f"the K you return is {final_loss:.6g}, larger: is each loss the sum over all outputs, "
+                f"and is the update made with the lr given?")
+    return None
+
+
+def recovery_problem(K, expected, tolerance, case_text):
+    """Whether the learned K is within ``tolerance`` of the kernel the data was made with."""
+    error = np.abs(K - expected)
+    if error.max() > tolerance:
+        position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
+        return (f"for {case_text} your K is {K[position]:.6g} at position {shape_text(position)}, "
+                f"expected {expected[position]:.6g} (within {tolerance:g}); the kernel was not learned")
+    return None

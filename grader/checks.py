@@ -25,7 +25,7 @@ import numpy as np
 
 from . import compare, diagnose
 from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float,
-                      plain_int_pair)
+                      plain_int_pair, recovery_problem, training_problem)
 
 
 @dataclass(frozen=True)
@@ -456,40 +456,22 @@ def _replay_problem(runs, case):
 def _training_problem(result, case, need_recovery):
     (K, dtype), losses = result
     i = case.inputs
-    problem = check_dtype(dtype, "float32", case.text, "K") or compare_shape(K, i["kernel_size"], case.text, "K")
+    final_loss = []  # the returned K's loss, computed once with the reference and kept for below
+
+    def loss_of_returned(K):
+        final_loss.append(_ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K.astype("float32"))))
+        return final_loss[0]
+
+    problem = training_problem(K, dtype, losses, i["kernel_size"], i["num_epochs"], case.text, loss_of_returned)
     if problem:
         return problem
-    if len(losses) != i["num_epochs"]:
-        return f"for {case.text} your losses has {len(losses)} entries; expected one per epoch, {i['num_epochs']}"
-    if not np.all(np.isfinite(losses)) or not np.all(np.isfinite(K)):
-        return f"for {case.text} your losses or K contain NaN or infinity"
-    for n in range(1, len(losses)):
-        if losses[n] > losses[n - 1] * (1 + 1e-4) + 1e-6:
-            return (f"for {case.text} your loss rose from epoch {n} to epoch {n + 1} "
-                    f"({losses[n - 1]:.6g} to {losses[n]:.6g}); gradient descent must make it fall")
-    # A first loss already at rounding level (a 1×1 kernel learnt in one step, losses recorded
-    # after the update) cannot fall by half: judging it would judge rounding noise.
-    if len(losses) >= 4 and losses[0] > 1e-6 and not losses[-1] < 0.5 * losses[0]:
-        return (f"for {case.text} your loss hardly fell ({losses[0]:.6g} to {losses[-1]:.6g}); "
-                f"is the kernel updated in each epoch?")
-    final_loss = _ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K.astype("float32")))
-    if final_loss > losses[-1] * (1 + 1e-3) + 1e-4:
-        return (f"for {case.text} your last loss is {losses[-1]:.6g}, but the summed squared error of "
-                f"the K you return is {final_loss:.6g}, larger: is each loss the sum over all outputs, "
-                f"and is the update made with the lr given?")
     # One step with this case's lr always lowers the loss a lot: a loss equal to the returned K's
     # was recorded after the update, not before it.
-    if i["num_epochs"] == 1 and not final_loss < losses[0] * (1 - 1e-3):
+    if i["num_epochs"] == 1 and not final_loss[0] < losses[0] * (1 - 1e-3):
         return (f"for {case.text} your loss for the epoch is {losses[0]:.6g}, the loss of the K you return: "
                 f"record each epoch's loss before its update")
     if need_recovery:
-        truth = case.truth
-        tolerance = truth.get("tolerance", 1e-2)
-        error = np.abs(K - truth["K_true"])
-        if error.max() > tolerance:
-            position = tuple(int(n) for n in np.unravel_index(error.argmax(), K.shape))
-            return (f"for {case.text} your K is {K[position]:.6g} at position {_shape_text(position)}, "
-                    f"expected {truth['K_true'][position]:.6g} (within {tolerance:g}); the kernel was not learned")
+        return recovery_problem(K, case.truth["K_true"], case.truth.get("tolerance", 1e-2), case.text)
     return None
 
 

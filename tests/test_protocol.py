@@ -2,7 +2,6 @@
 (half a message, an oversized or absurdly nested one) is rejected in bounded time, never waited
 for forever and never allowed to crash the trusted side. Fast: plain pipes, no MXNet."""
 import os
-import signal
 import struct
 import threading
 import time
@@ -12,6 +11,7 @@ import numpy as np
 import pytest
 
 from grader.engine import protocol
+from tests.timing import alarm
 
 LENGTH = struct.Struct("<Q")
 
@@ -27,20 +27,6 @@ def pipe():
                 os.close(fd)
             except OSError:
                 pass
-
-
-@contextmanager
-def alarm(seconds):
-    """Fail a test that blocks (the old code waited forever on half a message)."""
-    def stop(*_):
-        raise AssertionError(f"still waiting after {seconds} s")
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def frame(header):

@@ -2,7 +2,6 @@
 output cap enforced in the worker, the notebook's wall-time budget, the size of what is read, and
 text from submissions printed safely."""
 import os
-import signal
 import struct
 import time
 from contextlib import contextmanager
@@ -10,26 +9,13 @@ from contextlib import contextmanager
 import nbformat
 import pytest
 
-from grader.engine import sandbox as sandbox_module
 from grader.engine import worker as worker_module
 from grader.engine.nbgrader_plugins import rebuild
 from grader.engine.printable import printable
 from grader.engine.sandbox import Limits, Sandbox, SandboxFailure
+from tests.timing import alarm
 
 LENGTH = struct.Struct("<Q")
-
-
-@contextmanager
-def alarm(seconds):
-    def stop(*_):
-        raise AssertionError(f"the grader was still waiting after {seconds} s")
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 class _Waiter:

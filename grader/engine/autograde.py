@@ -27,6 +27,7 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from . import course as courses
+from .pool import in_lanes
 from .printable import printable
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
@@ -434,8 +435,9 @@ class Grader:
                     plan.append((assignment, notebooks, student))
         outcomes = defaultdict(list)
         progress = progress or _Progress(len(plan))
+        lanes = in_lanes(plan, getattr(self.pool, "lanes", 1), assignment_of=lambda item: item[0])
         with shared_gradebook(self.db_url, self.coursedir.course_id) as self.gradebook:
-            prepared = (self._prepare(*item) for item in plan)
+            prepared = [(self._prepare(*item) for item in lane) for lane in lanes]
             # closed however the loop ends (a stopped run included): its workers go with it
             with closing(self.pool.map_submissions(prepared)) as finished:
                 for submission in finished:

@@ -5,6 +5,8 @@ that has warmed up the course once (its libraries imported) and forks a sandbox 
 thread keeps one, so the grading itself is the same code wherever it runs; only plain data
 (jobs and results) travels, and the gradebook stays with the instructor's process.
 """
+import collections
+import itertools
 import os
 import queue
 import subprocess
@@ -119,11 +121,74 @@ class _Collector:
         return None
 
 
+def in_lanes(plan, lanes, assignment_of):
+    """``plan`` (grouped by assignment) cut into at most ``lanes`` runs of whole assignments, of
+    about equal length. Each local worker works through a run of its own: its zygote (a chapter's
+    shared cells, run once) then serves a long run of that chapter's submissions, instead of every
+    worker building one for every chapter."""
+    if lanes < 2 or len(plan) < 2:
+        return [list(plan)]
+    groups = []
+    for item in plan:
+        if groups and assignment_of(groups[-1][-1]) == assignment_of(item):
+            groups[-1].append(item)
+        else:
+            groups.append([item])
+    runs, target, done = [[] for _ in range(lanes)], len(plan) / lanes, 0
+    for group in groups:  # an assignment goes to the lane its middle falls in
+        runs[min(int((done + len(group) / 2) // target), lanes - 1)].extend(group)
+        done += len(group)
+    return [run for run in runs if run]
+
+
+class _Lanes:
+    """Jobs waiting for a worker, one queue per lane. A worker takes the oldest job of its own
+    lane; once its lane is finished it helps the lane with the most jobs waiting."""
+
+    def __init__(self, count):
+        self.waiting = [collections.deque() for _ in range(count)]
+        self.finished = [False] * count
+        self.stopped = False
+        self._changed = threading.Condition()
+
+    def put(self, lane, items):
+        with self._changed:
+            self.waiting[lane].extend(items)
+            self._changed.notify_all()
+
+    def finish(self, lane=None):
+        """No more jobs will come for ``lane`` (None: for any lane; the workers stop)."""
+        with self._changed:
+            if lane is None:
+                self.stopped = True
+            else:
+                self.finished[lane] = True
+            self._changed.notify_all()
+
+    def get(self, lane):
+        """The next job for a worker of ``lane``; None when there is none left for it."""
+        with self._changed:
+            while not self.stopped:
+                if self.waiting[lane]:
+                    return self.waiting[lane].popleft()
+                if self.finished[lane]:
+                    busiest = max(self.waiting, key=len)
+                    if busiest:
+                        return busiest.popleft()
+                    if all(self.finished):
+                        return None
+                self._changed.wait()
+            return None
+
+
 class LocalPool:
     """``jobs`` worker processes on this machine, each grading one notebook at a time."""
 
+    AHEAD = 2  # submissions prepared ahead per lane: few, as they hold whole notebooks
+
     def __init__(self, jobs, course, settings=None):
         self.workers = [WorkerProcess(course, settings) for _ in range(jobs)]
+        self.lanes = jobs
         for worker in self.workers:
             worker.start()
 
@@ -131,13 +196,16 @@ class LocalPool:
         for worker in self.workers:
             worker.configure(settings)
 
-    def map_submissions(self, submissions):
-        todo, finished = queue.Queue(), queue.Queue()
+    def map_submissions(self, lanes):
+        """Grade the submissions of ``lanes`` (iterables, at most one per worker; see in_lanes);
+        yield each submission once all its notebooks are graded."""
+        lanes = [iter(lane) for lane in lanes] or [iter(())]
+        todo, finished = _Lanes(len(lanes)), queue.Queue()
         collector = _Collector()
 
-        def serve(worker):
+        def serve(worker, lane):
             while True:
-                item = todo.get()
+                item = todo.get(lane)
                 if item is None:
                     return
                 key, name, job = item
@@ -147,33 +215,31 @@ class LocalPool:
                     result = error
                 finished.put((key, name, result))
 
-        threads = [threading.Thread(target=serve, args=(w,), daemon=True) for w in self.workers]
+        threads = [threading.Thread(target=serve, args=(w, n % len(lanes)), daemon=True)
+                   for n, w in enumerate(self.workers)]
         for thread in threads:
             thread.start()
-        in_flight, limit = 0, 2 * len(self.workers)
-        submissions = iter(submissions)
+        in_flight, waiting = 0, [0] * len(lanes)   # submissions not yet yielded; of them, not started
         try:
-            exhausted = False
             while True:
-                while not exhausted and in_flight < limit:  # prepare only a few submissions ahead
-                    submission = next(submissions, None)
-                    if submission is None:
-                        exhausted = True
-                    elif not submission["jobs"]:
-                        yield submission
-                    else:
-                        in_flight += 1
-                        for item in collector.add(submission):
-                            todo.put(item)
-                if exhausted and in_flight == 0:
+                for lane, submissions in enumerate(lanes):  # prepare only a few submissions ahead
+                    while not todo.finished[lane] and len(todo.waiting[lane]) < self.AHEAD:
+                        submission = next(submissions, None)
+                        if submission is None:
+                            todo.finish(lane)
+                        elif not submission["jobs"]:
+                            yield submission
+                        else:
+                            in_flight += 1
+                            todo.put(lane, collector.add(submission))
+                if all(todo.finished) and in_flight == 0:
                     return
                 complete = collector.done(*finished.get())
                 if complete is not None:
                     in_flight -= 1
                     yield complete
         finally:
-            for _ in threads:
-                todo.put(None)
+            todo.finish()
             self.close()
 
     def close(self):
@@ -200,8 +266,10 @@ class DaskPool:
         self.client = Client(address, timeout="30s")
         self.settings = settings
 
-    def map_submissions(self, submissions):
+    def map_submissions(self, lanes):
+        """As LocalPool.map_submissions; Dask places the jobs itself, so the lanes are joined."""
         from distributed import as_completed
+        submissions = itertools.chain.from_iterable(lanes)
         collector = _Collector()
         futures = as_completed([])
         keys = {}

@@ -1,0 +1,64 @@
+"""The local pool's scheduling: each worker keeps to a run of chapters of its own (so it builds
+each chapter's zygote once), and helps the others when its run is done. Plain threads, no worker
+processes."""
+import threading
+
+from grader.engine.pool import _Lanes, in_lanes
+
+
+def _plan(counts):
+    return [(assignment, student) for assignment, count in counts.items() for student in range(count)]
+
+
+def test_lanes_hold_whole_assignments_of_about_equal_length():
+    plan = _plan({"ch1": 30, "ch2": 30, "ch3": 30, "ch4": 30, "ch5": 30, "ch6": 30})
+    lanes = in_lanes(plan, 2, assignment_of=lambda item: item[0])
+    assert [sorted({a for a, _ in lane}) for lane in lanes] == [["ch1", "ch2", "ch3"], ["ch4", "ch5", "ch6"]]
+    assert sorted(item for lane in lanes for item in lane) == sorted(plan)
+
+
+def test_one_lane_for_one_worker_or_one_submission_and_no_empty_lane():
+    plan = _plan({"ch1": 5, "ch2": 1})
+    assert in_lanes(plan, 1, assignment_of=lambda item: item[0]) == [plan]
+    assert in_lanes(plan[:1], 4, assignment_of=lambda item: item[0]) == [plan[:1]]
+    lanes = in_lanes(_plan({"ch1": 10}), 3, assignment_of=lambda item: item[0])
+    assert lanes == [_plan({"ch1": 10})]  # one assignment is never split: one lane, none empty
+
+
+def test_a_worker_takes_its_own_lane_first_then_helps_the_busiest():
+    lanes = _Lanes(2)
+    lanes.put(0, ["a1"])
+    lanes.put(1, ["b1", "b2", "b3"])
+    assert lanes.get(0) == "a1"
+    assert lanes.get(1) == "b1"
+    lanes.finish(0)
+    assert lanes.get(0) == "b2"  # its own lane is done: it helps lane 1
+    lanes.finish(1)
+    assert lanes.get(1) == "b3"
+    assert lanes.get(0) is None and lanes.get(1) is None
+
+
+def test_a_worker_waits_for_its_lane_rather_than_taking_another_lanes_job():
+    lanes = _Lanes(2)
+    lanes.put(1, ["b1"])
+    taken = []
+    waiter = threading.Thread(target=lambda: taken.append(lanes.get(0)))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not taken  # lane 0 is not finished: its worker waits for it
+    lanes.put(0, ["a1"])
+    waiter.join(5)
+    assert taken == ["a1"]
+
+
+def test_stopping_releases_every_waiting_worker():
+    lanes = _Lanes(2)
+    results = []
+    waiters = [threading.Thread(target=lambda n=n: results.append(lanes.get(n))) for n in range(2)]
+    for waiter in waiters:
+        waiter.start()
+    lanes.put(0, [])
+    lanes.finish()
+    for waiter in waiters:
+        waiter.join(5)
+    assert results == [None, None]

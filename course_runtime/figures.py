@@ -135,11 +135,15 @@ def learning_rate_figure(runs):
     """Chapter 3: the losses of training runs, one panel per image. ``runs`` maps a panel's title
     to {a run's label: its losses per epoch}; the notebook computes them (MXNet, seeded), so the
     figure shows the very numbers the chapter prints."""
-    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.4), sharey=True)
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.4))
     for ax, (title, curves) in zip(np.atleast_1d(axes), runs.items()):
         for (label, losses), marker in zip(curves.items(), "os^v"):
             epochs = range(1, len(losses) + 1)
             ax.semilogy(epochs, losses, marker=marker, markersize=4, label=label)
+        # A diverging run leaves the plot at the top, so that the others stay readable.
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, min(high, 1e4))
+        ax.set_xticks(range(0, max(len(losses) for losses in curves.values()) + 1, 5))
         ax.set_title(title, fontsize=11)
         ax.set_xlabel("epoch")
         ax.grid(alpha=0.3)

@@ -109,7 +109,7 @@ def test_hints_are_folded_and_answers_are_on_the_instructors_site_only():
         solution = instructor / f"{PAGES[chapter]}.html"
         if not solution.is_file():
             pytest.fail(f"{solution} is missing: run `make book` first")
-        assert "Answers (instructor's site only)" in solution.read_text("utf8")
+        assert "Answers (instructor" in solution.read_text("utf8")  # Sphinx curls the apostrophe
 
 
 @pytest.mark.parametrize("chapter", PAGES)

@@ -1,7 +1,9 @@
 """Generate the student notebooks in chapters/ from the instructor's sources in solutions/.
 
 Runs nbgrader's own ``generate_assignment`` for every chapter, with the project's
-nbgrader_config.py (solutions/ -> chapters/). ``python -m book.release [--root DIR]``.
+nbgrader_config.py (solutions/ -> chapters/), then drops the cells tagged ``answer`` (the answers
+to the questions to think about), which only the instructor's site shows.
+``python -m book.release [--root DIR]``.
 """
 import argparse
 import os
@@ -9,6 +11,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+# A cell with this tag is for the instructor only: it stays in solutions/ and leaves chapters/.
+ANSWER_TAG = "answer"
 
 
 def assignments(root=REPO):
@@ -33,7 +37,22 @@ def generate(root=REPO, names=None):
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
             raise SystemExit(f"generate_assignment {name} failed:\n{result['log']}\n{result.get('error', '')}")
+        for notebook in sorted((root / "chapters" / name).glob("*.ipynb")):
+            drop_answers(notebook)
         print(f"released {name}")
+
+
+def drop_answers(path):
+    """Remove the cells tagged ANSWER_TAG from the notebook at ``path`` (rewritten only if it had any).
+    nbgrader does not know these cells (they are neither graded nor locked), so its gradebook and
+    checksums stay valid."""
+    import nbformat
+
+    notebook = nbformat.read(str(path), as_version=4)
+    kept = [cell for cell in notebook.cells if ANSWER_TAG not in cell.get("metadata", {}).get("tags", [])]
+    if len(kept) != len(notebook.cells):
+        notebook.cells = kept
+        nbformat.write(notebook, str(path))
 
 
 if __name__ == "__main__":

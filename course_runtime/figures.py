@@ -105,6 +105,54 @@ def edge_figure():
     return fig
 
 
+FIELD = "#dd8452"       # a receptive field that spans more than one window
+
+
+def receptive_field_figure():
+    """Chapter 2, d2l's two-layer example: a 2×2 layer on a 3×3 input X gives Y (2×2), a second
+    2×2 layer on Y gives Z (1×1). Y[0, 0] depends on a 2×2 window of X; Z on all nine pixels of X.
+    Kernels of ones, so that every pixel of a window really affects its output."""
+    X = np.arange(9).reshape(3, 3)
+    K = np.ones((2, 2), dtype=int)
+    Y = correlate(X, K)
+    Z = correlate(Y, K)
+    fig, ax = _canvas(9.5, 3.2)
+    top = 3
+    x = _grid(ax, X, 0, top, "Input X (3×3)")
+    ax.add_patch(Rectangle((0, 0), 3, 3, facecolor=FIELD, alpha=0.25, edgecolor=FIELD, lw=2.5))
+    ax.add_patch(Rectangle((0, 1), 2, 2, facecolor=WINDOW, alpha=0.35, edgecolor=WINDOW, lw=2.5))
+    _symbol(ax, x + 1.4, top / 2, "⋆ K →")
+    x = _grid(ax, Y, x + 2.8, top / 2 + 1, "Y = X ⋆ K (2×2)")
+    ax.add_patch(Rectangle((x - 2, top / 2 - 1), 2, 2, facecolor=FIELD, alpha=0.25, edgecolor=FIELD, lw=2.5))
+    ax.add_patch(Rectangle((x - 2, top / 2), 1, 1, facecolor=WINDOW, alpha=0.35, edgecolor=WINDOW, lw=2.5))
+    _symbol(ax, x + 1.4, top / 2, "⋆ K →")
+    x = _grid(ax, Z, x + 2.8, top / 2 + 0.5, "Z = Y ⋆ K (1×1)")
+    ax.add_patch(Rectangle((x - 1, top / 2 - 0.5), 1, 1, facecolor=FIELD, alpha=0.25, edgecolor=FIELD, lw=2.5))
+    return _finish(fig, ax, x, 0, top)
+
+
+def learning_rate_figure(runs):
+    """Chapter 3: the losses of training runs, one panel per image. ``runs`` maps a panel's title
+    to {a run's label: its losses per epoch}; the notebook computes them (MXNet, seeded), so the
+    figure shows the very numbers the chapter prints."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.4))
+    for ax, (title, curves) in zip(np.atleast_1d(axes), runs.items()):
+        for (label, losses), marker in zip(curves.items(), "os^v"):
+            epochs = range(1, len(losses) + 1)
+            ax.semilogy(epochs, losses, marker=marker, markersize=4, label=label)
+        # A diverging run leaves the plot at the top, so that the others stay readable.
+        low, high = ax.get_ylim()
+        ax.set_ylim(low, min(high, 1e4))
+        ax.set_xticks(range(0, max(len(losses) for losses in curves.values()) + 1, 5))
+        ax.set_title(title, fontsize=11)
+        ax.set_xlabel("epoch")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=9)
+    np.atleast_1d(axes)[0].set_ylabel("summed squared error (log scale)")
+    fig.tight_layout()
+    return fig
+
+
 def channels_figure():
     """Chapter 5: two input channels, each correlated with its own kernel, summed: 56 = 19 + 37."""
     X = np.stack([np.arange(9).reshape(3, 3), np.arange(1, 10).reshape(3, 3)])

@@ -306,7 +306,7 @@ def _edge_image():
 
 
 def _conv2d_example(rng):
-    return [Case("the edge image of the notes (6×8, ones with columns 2 to 5 zero), "
+    return [Case("d2l's edge image (6×8, ones with columns 2 to 5 zero), "
                  "weight [[1, -1]] and bias [0] (expected 1 and -1 at the edges)",
                  {"X": _edge_image(), "weight": np.array([[1, -1]], dtype="float32"),
                   "bias": np.zeros(1, dtype="float32")})]
@@ -478,8 +478,8 @@ def _training_problem(result, case, need_recovery):
 def _train_kernel_example(rng):
     X = _edge_image()
     Y = _ref().corr2d(_nd(X), _nd(np.array([[1, -1]], dtype="float32"))).asnumpy()
-    return [Case("the edge data of the notes with kernel_size (1, 2) and the default num_epochs and lr "
-                 "(expected a K near [[1, -1]])",
+    return [Case("d2l's edge data (6×8, ones with columns 2 to 5 zero) with kernel_size (1, 2) and the default "
+                 "num_epochs and lr (expected a K near [[1, -1]])",
                  {"X": X, "Y": Y, "kernel_size": (1, 2), "num_epochs": 10, "defaults": True},
                  {"K_true": np.array([[1, -1]], dtype="float32"), "tolerance": 0.2})]
 
@@ -721,7 +721,7 @@ CHECKS = {check.id: check for check in [
     _values_check("corr2d.edge_cases", "a kernel as large as the input, single rows and columns, 1×1 kernels",
                   _corr2d_edge_cases, "corr2d"),
 
-    _check("Conv2D.example", "the edge-detection example of the notes", _conv2d_example,
+    _check("Conv2D.example", "d2l's edge-detection example", _conv2d_example,
            _run_conv2d_forward, _judge_conv2d_forward),
     _check("Conv2D.parameters", "the shapes of weight and bias, registered with the layer, reached by the gradient",
            _conv2d_parameter_cases, _run_conv2d_parameters, _judge_conv2d_parameters, diagnosis=None),
@@ -730,7 +730,7 @@ CHECKS = {check.id: check for check in [
     _check("Conv2D.edge_cases", "a kernel as large as the input, a 1×1 kernel, the bias alone",
            _conv2d_edge_cases, _run_conv2d_forward, _judge_conv2d_forward),
 
-    _check("train_kernel.example", "the edge data of the notes, with the default epochs and learning rate",
+    _check("train_kernel.example", "d2l's edge data, with the default epochs and learning rate",
            _train_kernel_example, _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
     _check("train_kernel.losses", "one summed loss per epoch, falling, each that of its epoch's kernel",
            _train_kernel_loss_cases,

@@ -65,6 +65,53 @@ def test_chapter_6_the_1x1_version_equals_the_general_one_within_1e_6():
     assert float(re.search(r"largest difference: ([0-9.e+-]+)", text).group(1)) < 1e-6
 
 
+def test_chapter_2_counts_parameters_and_finds_the_receptive_fields_of_the_two_layers():
+    text = "\n".join(outputs("ch2"))
+    assert "fully connected layer: 96,049,604 parameters" in text and "3x3 convolutional layer: 10 parameters" in text
+    fields = re.findall(r"receptive field of (Y|Z)\[0, 0\]: \s*\[\[(.*?)\]\]\s*<NDArray 3x3", text, re.S)
+    values = {name: [float(x) for x in re.findall(r"[01]\.", body)] for name, body in fields}
+    assert values == {"Y": [1, 1, 0, 1, 1, 0, 0, 0, 0], "Z": [1] * 9}
+
+
+def test_chapter_3_computes_the_curvatures_of_both_images_and_the_divergence_of_3e_2():
+    text = "\n".join(outputs("ch3"))
+    eigenvalues = dict(re.findall(r"(d2l's image|the notes' image): H = .*?, eigenvalues \[([0-9., ]+)\]", text))
+    assert {k: [float(x) for x in v.split(",")] for k, v in eigenvalues.items()} == {
+        "d2l's image": [12.0, 60.0], "the notes' image": [12.0, 132.0]}
+    runs = {(image, lr): (float(first), float(tenth), float(twentieth)) for image, lr, first, tenth, twentieth in
+            re.findall(r"(d2l's image|the notes' image), lr ([0-9.]+): loss ([0-9.e+-]+), epoch 10 ([0-9.e+-]+), "
+                       r"epoch 20 ([0-9.e+-]+)", text)}
+    assert len(runs) == 6
+    first, tenth, _ = runs[("the notes' image", "0.03")]
+    assert tenth > 1e6 > 100 > first                        # d2l's rate diverges on the notes' image
+    assert runs[("d2l's image", "0.03")][1] < 0.01          # and converges on d2l's
+    _, tenth, twentieth = runs[("the notes' image", "0.016")]
+    assert tenth < 1 and twentieth > tenth                  # the notes' rate: just above the limit
+    assert runs[("the notes' image", "0.01")][2] < 0.1      # below the limit 2/132: converges
+
+
+def test_chapter_4_counts_the_windows_of_each_pixel():
+    text = next(t for t in outputs("ch4") if "padding 1:" in t)
+    grids = {int(p): [[int(x) for x in row.split()] for row in re.findall(r"\[+([0-9 ]+)\]", body)]
+             for p, body in re.findall(r"padding (\d):\n(.*?)(?=padding \d:|$)", text, re.S)}
+    assert grids[1][0][0] == 4 and grids[1][0][2] == 6 and grids[1][2][2] == 9   # corner, edge, inside
+    assert grids[0][0][0] == 1 and {x for row in grids[2] for x in row} == {9}  # only p = k - 1 evens them
+    assert any("the two forms agree on all: True" in t and "ceil(6/5) = 2" in t for t in outputs("ch4"))
+
+
+def test_hints_are_folded_and_answers_are_on_the_instructors_site_only():
+    instructor = SITE.parent / "instructor" / "html" / "solutions"
+    for chapter in ("ch1", "ch2", "ch3", "ch4"):
+        page = BeautifulSoup((SITE / "chapters" / f"{PAGES[chapter]}.html").read_text("utf8"), "html.parser")
+        hints = [a for a in page.select("div.admonition") if "Hints" in a.get_text()]
+        assert len(hints) == 1 and "dropdown" in hints[0]["class"]
+        assert "Answers (instructor" not in page.get_text()
+        solution = instructor / f"{PAGES[chapter]}.html"
+        if not solution.is_file():
+            pytest.fail(f"{solution} is missing: run `make book` first")
+        assert "Answers (instructor" in solution.read_text("utf8")  # Sphinx curls the apostrophe
+
+
 @pytest.mark.parametrize("chapter", PAGES)
 def test_exercise_cells_are_stubs_with_no_traceback(chapter):
     stubs = [(source, out) for source, out in cells(chapter)

@@ -364,3 +364,76 @@ def test_a_fresh_student_environment_runs_every_chapter(edition, student_venv, a
             if (answers == "instructor" and not passed) or (answers == "stubs" and not stub):
                 problems.append(f"{assignment} {grade_id}: {text!r}")
     assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- answers and try-it cells
+
+def _answer_cells(notebook):
+    return [c for c in notebook.cells if "answer" in c.get("metadata", {}).get("tags", [])]
+
+
+@pytest.mark.parametrize("assignment", list(course.chapters()))
+def test_answers_are_in_the_solutions_only(assignment):
+    """The answers to the questions to think about: on the instructor's site (solutions/), never in a
+    student's notebook (chapters/, which the student site and the edition are made of)."""
+    name = course.chapters()[assignment]
+    solution = course.read(REPO / "solutions" / assignment / name)
+    released = course.read(REPO / "chapters" / assignment / name)
+    answers = _answer_cells(solution)
+    if assignment[:3] in ("ch1", "ch2", "ch3", "ch4"):
+        assert answers and all("Answers" in c.source for c in answers)
+    assert _answer_cells(released) == []
+    text = json.dumps([c.source for c in released.cells], ensure_ascii=False)
+    for cell in answers:
+        lines = [line for line in cell.source.splitlines() if len(line) > 40]
+        assert lines and not [line for line in lines if json.dumps(line, ensure_ascii=False)[1:-1] in text]
+    hints = [c for c in released.cells if c.cell_type == "markdown" and "{admonition} Hints" in c.source]
+    if assignment[:3] in ("ch1", "ch2", "ch3", "ch4"):
+        assert len(hints) == 1 and ":class: dropdown" in hints[0].source
+
+
+def test_the_release_drops_answer_cells_and_keeps_the_others(tmp_path):
+    from book.release import drop_answers
+    notebook = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("## Questions"),
+        nbformat.v4.new_markdown_cell("The answer is 42.", metadata={"tags": ["answer"]}),
+        nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["remove-input"]}),
+    ])
+    path = tmp_path / "chapter.ipynb"
+    nbformat.write(notebook, str(path))
+    drop_answers(path)
+    assert [c.source for c in course.read(path).cells] == ["## Questions", "x = 1"]
+
+
+# Chapter -> the exercises whose "Try it" cell must follow their solution cell.
+TRY_IT = {"ch1": ["corr2d"], "ch2": ["Conv2D"], "ch3": ["train_kernel"],
+          "ch4": ["conv2d_output_shape", "corr2d_pad_stride"]}
+
+
+@pytest.mark.parametrize("assignment", [a for a in course.chapters() if a[:3] in TRY_IT])
+def test_each_exercise_is_followed_by_an_ungraded_try_it_cell(assignment):
+    notebook = course.read(REPO / "chapters" / assignment / course.chapters()[assignment])
+    for exercise in TRY_IT[assignment[:3]]:
+        start = next(i for i, c in enumerate(notebook.cells) if course.nbgrader_meta(c).get("grade_id") == exercise)
+        following = notebook.cells[start + 1:start + 4]
+        calls = [c for c in following if c.cell_type == "code" and "try_it(" in c.source and exercise in c.source]
+        assert len(calls) == 1, f"{assignment}: no try-it cell after {exercise}"
+        assert not course.nbgrader_meta(calls[0]) and not calls[0].metadata.get("tags")
+
+
+def test_try_it_shows_the_result_or_says_why_there_is_none(capsys):
+    from course_runtime import try_it
+
+    def stub(X):
+        raise NotImplementedError()
+
+    def broken(X):
+        return X[5]
+
+    assert try_it(lambda X: X + 1, 1) == 2
+    assert try_it(stub, 1) is None
+    out = capsys.readouterr().out
+    assert "stub is not written yet" in out and "NotImplementedError" not in out  # the site shows it
+    assert try_it(broken, [1], name="corr2d") is None
+    out = capsys.readouterr().out
+    assert "your corr2d raised IndexError: list index out of range" in out and "return X[5]" in out

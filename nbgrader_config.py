@@ -38,8 +38,11 @@ c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.ClearHiddenTests",
     "grader.engine.feedback.MystToMarkdown",
     "grader.engine.feedback.FeedbackSummary",
+    "nbconvert.preprocessors.TagRemovePreprocessor",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# A figure's cell shows the figure, not the code that draws it (as on the course's site).
+c.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
 c.GenerateFeedback.exporter_class = "grader.engine.feedback.FeedbackExporter"
 try:
     from book import vendor as _mathjax

@@ -2,7 +2,7 @@
 button, which runs the same converter with the same configuration, nbgrader_config.py).
 
 - ``MystToMarkdown`` rewrites the MyST of markdown cells (roles such as ``{term}`kernel```,
-  admonitions such as ``{important}``) into the plain markdown nbconvert renders;
+  admonitions such as ``{important}``) into the plain markdown (and HTML boxes) nbconvert renders;
 - ``FeedbackSummary`` puts the score of each exercise and each failed check, in one line, into
   the page's resources; the template (``templates/feedback``) shows it at the top;
 - ``FeedbackExporter`` renders the page with that template (every message wrapped, markdown
@@ -15,6 +15,7 @@ graded test cells that follow it.
 """
 import ast
 import copy
+import html
 import re
 import shutil
 import subprocess
@@ -40,7 +41,7 @@ ROLE = re.compile(r"\{([A-Za-z][\w:-]*)\}(`+)(.+?)\2", re.S)
 TARGETED = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)
 # An opening fence: ```lang, ```{directive} argument or :::{directive} argument
 FENCE = re.compile(r"^([ \t]*)(`{3,}|:{3,})[ \t]*(\{([\w:-]+)\})?[ \t]*(.*)$")
-OPTION = re.compile(r"^[ \t]*:[\w-]+:.*$")
+OPTION = re.compile(r"^[ \t]*:([\w-]+):(.*)$")
 ADMONITIONS = {"admonition", "attention", "caution", "danger", "error", "hint", "important", "note",
                "seealso", "tip", "warning"}
 MATH_ROLES = {"math"}
@@ -66,7 +67,7 @@ def _closing(fence):
 
 def myst_to_markdown(source):
     """Markdown nbconvert renders from MyST: roles become their text (``{math}`` becomes ``$...$``),
-    admonitions become quotations headed by their title, other directives their content, links to
+    admonitions become boxes headed by their title, other directives their content, links to
     the course's other pages their text; code blocks are left alone."""
     lines, out, i = source.split("\n"), [], 0
     prose = []
@@ -82,27 +83,32 @@ def myst_to_markdown(source):
             i += 1
             continue
         flush()
-        indent, fence, directive, argument = opening.group(1), opening.group(2), opening.group(4), opening.group(5)
+        fence, directive, argument = opening.group(2), opening.group(4), opening.group(5)
         end = next((j for j in range(i + 1, len(lines)) if _closing(fence).match(lines[j])), len(lines))
         start, body, i = i, lines[i + 1:end], end + 1
         if directive is None:  # a code block: kept as it is
             out.append("\n".join(lines[start:end + 1]))
             continue
+        options = {}
         while body and OPTION.match(body[0]):
-            body.pop(0)
-        out.append(_directive(directive.split(":")[-1], argument.strip(), "\n".join(body), indent))
+            key, value = OPTION.match(body.pop(0)).groups()
+            options[key] = value.strip()
+        out.append(_directive(directive.split(":")[-1], argument.strip(), "\n".join(body), options))
     flush()
     return "\n".join(part for part in out)
 
 
-def _directive(name, argument, body, indent):
+def _directive(name, argument, body, options):
     inner = myst_to_markdown(body)
     if name in ADMONITIONS:
         title = argument if name == "admonition" and argument else (argument or name.capitalize())
         if name != "admonition" and argument:
             inner, title = f"{argument}\n{inner}", name.capitalize()
-        quoted = "\n".join(f"{indent}> {line}" if line.strip() else f"{indent}>" for line in inner.split("\n"))
-        return f"\n{indent}> **{ROLE.sub(_role, title)}**\n{indent}>\n{quoted}\n"
+        # An HTML block, a blank line, markdown, a blank line, the block's end: the markdown inside
+        # is rendered (a markdown table in a quotation would not be).
+        kind = html.escape(options.get("class", "note") if name == "admonition" else name)
+        return (f'\n<div class="admonition {kind}">\n<p class="admonition-title">{html.escape(ROLE.sub(_role, title))}</p>'
+                f"\n\n{inner}\n\n</div>\n")
     if name == "math":
         return f"\n$$\n{body}\n$$\n"
     if name in ("code", "code-block", "code-cell", "sourcecode"):

@@ -515,16 +515,21 @@ def _run_cell(shell, source, limits):
     out, err = _BoundedText(limits.output_bytes), _BoundedText(limits.output_bytes)
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
-    published = shell.display_pub.outputs
-    published.clear()
-    shell.displayhook.source = source
+    try:
+        published = _published(shell)
+        shell.displayhook.source = source
+    except Exception:  # the student's code replaced them with something else: no displays then
+        published = []
     try:
         result = shell.run_cell(source, store_history=False, silent=False)
     finally:
         sys.stdout, sys.stderr = saved
     outputs = [{"output_type": "stream", "name": name, "text": text.getvalue()}
                for name, text in (("stdout", out), ("stderr", err)) if text.getvalue()]
-    outputs += _displays(published, limits.output_bytes - out.kept - err.kept)
+    try:  # the student's code may have replaced or filled the list with anything
+        outputs += _displays(published, limits.output_bytes - out.kept - err.kept)
+    except Exception:
+        outputs.append({"output_type": "stream", "name": "stderr", "text": "[what this cell displayed was unreadable]\n"})
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         outputs.append({"output_type": "error", "ename": _safe(lambda: type(error).__name__),
@@ -537,12 +542,23 @@ def _run_cell(shell, source, limits):
 DISPLAY_TYPES = ("text/plain", "image/png", "image/jpeg")
 
 
+def _published(shell):
+    """The list the cell's displays go to, emptied (made anew if the student's code broke it)."""
+    publisher = shell.display_pub
+    if not isinstance(getattr(publisher, "outputs", None), list):
+        publisher.outputs = []
+    publisher.outputs.clear()
+    return publisher.outputs
+
+
 def _displays(published, room):
     """What the cell displayed, as nbformat outputs: the types above, as strings, within ``room``
     characters in all (the rest is dropped and counted in a note)."""
     outputs, dropped = [], 0
-    for item in published:
-        data = {mime: value for mime, value in (item.get("data") or {}).items()
+    for item in list(published):
+        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+            continue
+        data = {mime: value for mime, value in item["data"].items()
                 if mime in DISPLAY_TYPES and isinstance(value, str)}
         size = sum(map(len, data.values()))
         if not data:
@@ -551,7 +567,8 @@ def _displays(published, room):
             dropped += size
             continue
         room -= size
-        outputs.append({"output_type": item["kind"], "data": data})
+        kind = "execute_result" if item.get("kind") == "execute_result" else "display_data"
+        outputs.append({"output_type": kind, "data": data})
     if dropped:
         outputs.append({"output_type": "stream", "name": "stderr",
                         "text": f"\n[{dropped} more characters of displayed output were dropped]\n"})

@@ -234,3 +234,27 @@ def test_feedback_needs_mathjax_and_says_how_to_get_it(feedback_class, tmp_path)
     result = course.nbgrader("generate_feedback", CHAPTERS[0], "--force", cwd=root, check=False)
     assert result.returncode != 0
     assert "python -m book.vendor" in result.stdout + result.stderr
+
+
+FORMGRADER = """
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config.loader import PyFileConfigLoader
+config = PyFileConfigLoader("nbgrader_config.py", path=".").load_config()
+api = NbGraderAPI(CourseDirectory(config=config), config=config)
+result = api.generate_feedback({assignment!r}, "wrong", force=True)
+assert result["success"], result.get("error")
+"""
+
+
+@pytest.mark.slow
+def test_the_formgrader_button_makes_the_same_page(feedback_class, tmp_path):
+    """The formgrader's "generate feedback" runs nbgrader's API, which forces its own template name:
+    the page is still the course's (summary, typeset formulas, no script)."""
+    root = shutil.copytree(feedback_class[0], tmp_path / "course")
+    page = root / "feedback" / "wrong" / CHAPTERS[0] / course.chapters()[CHAPTERS[0]].replace(".ipynb", ".html")
+    page.unlink()
+    course.run([course.sys.executable, "-c", FORMGRADER.format(assignment=CHAPTERS[0])], cwd=root)
+    html = page.read_text("utf8")
+    assert 'id="summary"' in html and "<mjx-container" in html and "<script" not in html
+    assert "cdnjs" not in html and "{term}" not in html

@@ -5,7 +5,9 @@ folder instead of a CDN. ``make book`` runs ``python -m book.vendor`` before bui
 ``npm pack mathjax@<VERSION>`` once, checks the tarball against the registry's sha512 integrity
 pinned below, and unpacks MathJax's ``es5`` bundle into the environment (``.venv/share/cnn-course``).
 The Sphinx extension ``book.offline`` copies it into every build. Nothing is fetched when the
-site is read, and nothing after the first build.
+site is read, and nothing after the first build. The SVG output, which the site does not use, is
+unpacked beside it (``svg_output()``): the feedback pages' formulas are typeset with it
+(grader/engine/feedback/, configured in nbgrader_config.py).
 
 To move to another MathJax 3 release: ``npm view mathjax@3.x.y dist.integrity``, then change
 ``VERSION`` and ``INTEGRITY``.

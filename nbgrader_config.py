@@ -28,12 +28,29 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.OverwriteCells",
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
-# Feedback shows test cells without their hidden part (nbgrader shows it by default, its issue #917).
+# Feedback shows test cells without their hidden part (nbgrader shows it by default, its issue #917),
+# MyST roles and admonitions as plain markdown, and a summary at the top: each exercise's score and
+# each failed check in one line. The page (grader/engine/feedback/) wraps every message and carries
+# its formulas typeset to SVG by the course's own MathJax (book/vendor.py) in Node.js: one file that
+# needs no script and no internet. The formgrader's "generate feedback" makes the same pages.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
     "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.engine.feedback.MystToMarkdown",
+    "grader.engine.feedback.FeedbackSummary",
+    "nbconvert.preprocessors.TagRemovePreprocessor",
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
+# A figure's cell shows the figure, not the code that draws it (as on the course's site).
+c.TagRemovePreprocessor.remove_input_tags = {"remove-input"}
+c.GenerateFeedback.exporter_class = "grader.engine.feedback.FeedbackExporter"
+try:
+    from book import vendor as _mathjax
+except ImportError:  # the engine installed without the course's build helpers: say so when typesetting
+    pass
+else:
+    c.FeedbackExporter.mathjax_dir = str(_mathjax.home() / "static" / "mathjax")
+    c.FeedbackExporter.svg_output_dir = str(_mathjax.svg_output())
 # Outputs of students' code (HTML a cell displayed, say) are kept inert in autograded notebooks.
 c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.Execute",

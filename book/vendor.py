@@ -5,7 +5,9 @@ folder instead of a CDN. ``make book`` runs ``python -m book.vendor`` before bui
 ``npm pack mathjax@<VERSION>`` once, checks the tarball against the registry's sha512 integrity
 pinned below, and unpacks MathJax's ``es5`` bundle into the environment (``.venv/share/cnn-course``).
 The Sphinx extension ``book.offline`` copies it into every build. Nothing is fetched when the
-site is read, and nothing after the first build.
+site is read, and nothing after the first build. The SVG output, which the site does not use, is
+unpacked beside it (``svg_output()``): the feedback pages' formulas are typeset with it
+(grader/engine/feedback/, configured in nbgrader_config.py).
 
 To move to another MathJax 3 release: ``npm view mathjax@3.x.y dist.integrity``, then change
 ``VERSION`` and ``INTEGRITY``.
@@ -30,6 +32,9 @@ ENTRY = "tex-mml-chtml.js"
 # Parts of the package the site never uses: latest.js looks for MathJax on a CDN, node-main.js is
 # for Node.js, and the output/svg files go with the *-svg bundles.
 SKIP = ("latest.js", "node-main.js", "tex-svg.js", "tex-svg-full.js", "tex-mml-svg.js", "mml-svg.js", "output/svg")
+# ... except the SVG output, kept outside the site's folder: the feedback pages' formulas are typeset
+# to SVG with it when they are made (grader/engine/typeset.js), so the pages need no script.
+SVG_OUTPUT = ("output/svg.js", "output/svg")
 
 
 def home(prefix=sys.prefix):
@@ -41,13 +46,19 @@ def entry(prefix=sys.prefix):
     return home(prefix) / "static" / NAME / ENTRY
 
 
+def svg_output(prefix=sys.prefix):
+    """The folder holding ``output/svg.js`` and its font (not served by the site)."""
+    return home(prefix) / "svg"
+
+
 def _stamp(prefix):
     return home(prefix) / ".integrity"
 
 
 def is_fetched(prefix=sys.prefix):
     stamp = _stamp(prefix)
-    return stamp.is_file() and stamp.read_text().strip() == INTEGRITY and entry(prefix).is_file()
+    return (stamp.is_file() and stamp.read_text().strip() == INTEGRITY and entry(prefix).is_file()
+            and (svg_output(prefix) / "output" / "svg.js").is_file())
 
 
 def _npm_pack(workdir):
@@ -71,8 +82,13 @@ def _check_integrity(data):
                          f"({algorithm}-{actual} != {INTEGRITY})")
 
 
+def _matches(rel, prefixes):
+    return any(rel.as_posix() == s or rel.as_posix().startswith(s + "/") for s in prefixes)
+
+
 def _unpack(data, target):
-    """package/es5/* -> target/static/mathjax/*, and the licence beside it."""
+    """package/es5/* -> target/static/mathjax/*, and the licence beside it; the SVG output ->
+    target/svg/."""
     mathjax = target / "static" / NAME
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         for member in tar.getmembers():
@@ -83,9 +99,12 @@ def _unpack(data, target):
                 dest = mathjax / "LICENSE"
             elif len(parts) > 2 and parts[1] == "es5":
                 rel = Path(*parts[2:])
-                if any(rel.as_posix() == s or rel.as_posix().startswith(s + "/") for s in SKIP):
+                if _matches(rel, SVG_OUTPUT):
+                    dest = target / "svg" / rel
+                elif _matches(rel, SKIP):
                     continue
-                dest = mathjax / rel
+                else:
+                    dest = mathjax / rel
             else:
                 continue
             dest.parent.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ A submission is committed only when all its notebooks are graded: the autograded
 aside and moved in place after the gradebook is written, so a run that is stopped and started
 again grades each submission exactly once and leaves nothing half-done.
 """
+import base64
+import binascii
 import json
 import os
 import re
@@ -381,7 +383,33 @@ def _cell_output(output):
     if kind == "error" and isinstance(output.get("ename"), str) and isinstance(output.get("evalue"), str) \
             and isinstance(output.get("traceback"), list) and all(isinstance(t, str) for t in output["traceback"]):
         return _error(output["ename"], output["evalue"], list(output["traceback"]))
+    if kind in ("display_data", "execute_result") and isinstance(output.get("data"), dict):
+        data = {mime: value for mime, value in output["data"].items() if _displayable(mime, value)}
+        if data:
+            node = nbformat.NotebookNode(output_type=kind, data=nbformat.NotebookNode(data),
+                                         metadata=nbformat.NotebookNode())
+            if kind == "execute_result":
+                node.execution_count = None
+            return node
     return _error("GradingFailure", "the sandbox sent an output of the wrong form", [])
+
+
+# What a student's display may show in the autograded notebook, and how each must begin once decoded.
+IMAGE_SIGNATURES = {"image/png": b"\x89PNG\r\n\x1a\n", "image/jpeg": b"\xff\xd8\xff"}
+
+
+def _displayable(mime, value):
+    """Plain text, or a real PNG or JPEG image in base64 (nothing else a browser would read)."""
+    if not isinstance(value, str):
+        return False
+    if mime == "text/plain":
+        return True
+    if mime not in IMAGE_SIGNATURES:
+        return False
+    try:
+        return base64.b64decode(value.replace("\n", ""), validate=True).startswith(IMAGE_SIGNATURES[mime])
+    except (binascii.Error, ValueError):
+        return False
 
 
 def _write_notebook(notebook, path):

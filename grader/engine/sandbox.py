@@ -430,9 +430,59 @@ class _BoundedText(io.TextIOBase):
 
 
 def shell():
-    """The IPython shell the sandboxes run cells in, made once before forking (it is slow to make)."""
+    """The IPython shell the sandboxes run cells in, made once before forking (it is slow to make).
+    It keeps what a cell displays as a Jupyter kernel does: the value a cell ends with (unless its
+    last line ends with ';') and what it passes to display() become outputs of their own (read by
+    _displays), and matplotlib's figures are shown as PNG images by the inline backend."""
     from IPython.core.interactiveshell import InteractiveShell
-    return InteractiveShell.instance(colors="NoColor")
+
+    hook, publisher = _display_classes()
+    shell = InteractiveShell.instance(colors="NoColor", displayhook_class=hook, display_pub_class=publisher)
+    try:  # shell.enable_matplotlib("inline") without its GUI event loop, which this shell lacks
+        from IPython.core.pylabtools import activate_matplotlib
+        from matplotlib_inline.backend_inline import configure_inline_support
+    except ImportError:  # no matplotlib (or matplotlib-inline) in this environment: nothing to show
+        return shell
+    backend = "module://matplotlib_inline.backend_inline"
+    activate_matplotlib(backend)
+    configure_inline_support(shell, backend)
+    return shell
+
+
+def _display_classes():
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+
+    class KernelDisplayHook(DisplayHook):
+        """A cell's final value, kept as a kernel's execute_result instead of printed."""
+        source = ""  # the cell being run: cells run with store_history=False leave the history empty
+
+        def quiet(self):
+            return self.semicolon_at_end_of_expression(self.source)
+
+        def write_output_prompt(self):
+            pass
+
+        def write_format_data(self, format_dict, md_dict=None):
+            self.shell.display_pub.outputs.append({"kind": "execute_result", "data": format_dict})
+
+        def finish_displayhook(self):
+            self._is_active = False
+
+    class KeepingDisplayPublisher(DisplayPublisher):
+        """What display() shows, kept for the cell's outputs."""
+
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.outputs = []
+
+        def publish(self, data, metadata=None, source=None, *, transient=None, update=False):
+            self.outputs.append({"kind": "display_data", "data": data})
+
+        def clear_output(self, wait=False):
+            self.outputs.clear()
+
+    return KernelDisplayHook, KeepingDisplayPublisher
 
 
 def _serve(receive_fd, send_fd, isolation, limits, course):
@@ -466,17 +516,63 @@ def _run_cell(shell, source, limits):
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
     try:
+        published = _published(shell)
+        shell.displayhook.source = source
+    except Exception:  # the student's code replaced them with something else: no displays then
+        published = []
+    try:
         result = shell.run_cell(source, store_history=False, silent=False)
     finally:
         sys.stdout, sys.stderr = saved
     outputs = [{"output_type": "stream", "name": name, "text": text.getvalue()}
                for name, text in (("stdout", out), ("stderr", err)) if text.getvalue()]
+    try:  # the student's code may have replaced or filled the list with anything
+        outputs += _displays(published, limits.output_bytes - out.kept - err.kept)
+    except Exception:
+        outputs.append({"output_type": "stream", "name": "stderr", "text": "[what this cell displayed was unreadable]\n"})
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         outputs.append({"output_type": "error", "ename": _safe(lambda: type(error).__name__),
                         "evalue": _safe(lambda: str(error))[:2000], "traceback": []})
         return {"status": "error", "outputs": outputs}
     return {"status": "ok", "outputs": outputs}
+
+
+# What a display may carry to the trusted side: text and images (nothing a browser would run).
+DISPLAY_TYPES = ("text/plain", "image/png", "image/jpeg")
+
+
+def _published(shell):
+    """The list the cell's displays go to, emptied (made anew if the student's code broke it)."""
+    publisher = shell.display_pub
+    if not isinstance(getattr(publisher, "outputs", None), list):
+        publisher.outputs = []
+    publisher.outputs.clear()
+    return publisher.outputs
+
+
+def _displays(published, room):
+    """What the cell displayed, as nbformat outputs: the types above, as strings, within ``room``
+    characters in all (the rest is dropped and counted in a note)."""
+    outputs, dropped = [], 0
+    for item in list(published):
+        if not isinstance(item, dict) or not isinstance(item.get("data"), dict):
+            continue
+        data = {mime: value for mime, value in item["data"].items()
+                if mime in DISPLAY_TYPES and isinstance(value, str)}
+        size = sum(map(len, data.values()))
+        if not data:
+            continue
+        if size > room:
+            dropped += size
+            continue
+        room -= size
+        kind = "execute_result" if item.get("kind") == "execute_result" else "display_data"
+        outputs.append({"output_type": kind, "data": data})
+    if dropped:
+        outputs.append({"output_type": "stream", "name": "stderr",
+                        "text": f"\n[{dropped} more characters of displayed output were dropped]\n"})
+    return outputs
 
 
 def _safe(describe):

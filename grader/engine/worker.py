@@ -293,6 +293,18 @@ def _capped(outputs, limit):
                     room -= max(len(line or ""), 1)
             elif value is not None:
                 fields[key] = None  # of the wrong form
+        data = output.get("data")
+        if isinstance(data, dict):  # a display: an image is kept whole or not at all
+            fields["data"] = {}
+            for mime, value in list(data.items())[:MAX_OUTPUTS]:
+                size = len(value) if isinstance(value, str) else 1
+                if size > room:
+                    dropped += size
+                    continue
+                fields["data"][mime] = value
+                room -= size
+        elif data is not None:
+            fields["data"] = None  # of the wrong form
         kept.append(fields)
     if dropped:
         kept.append({"output_type": "stream", "name": "stderr",

@@ -11,7 +11,9 @@ A chapter that builds on an earlier exercise gives a working version of it in a 
 (``from grader.reference import corr2d``). That helper, and the reference's version of another
 exercise that a check puts in place of the student's (``Check.isolate``), stay allowed for the
 exercises meant to use them; nothing else of the reference does. Chapter 6 gives the general
-``corr2d_multi_in_out`` only to compare with: its exercise is the matrix product that replaces it.
+``corr2d_multi_in_out`` only to compare with: its exercises are the matrix products that replace it
+(the 1×1 one, and the capstone ``corr2d_im2col``, which must unroll the windows itself, so MXNet's
+own ``im2col`` is forbidden there too).
 
 The rules are enforced while the student's code runs (grader/guard.py), so an alias, ``getattr``
 or ``importlib`` changes nothing, and an answer whose source reaches for MXNet's internals or the
@@ -44,6 +46,9 @@ WINDOW_OPS = CONVOLUTION_OPS | frozenset({
     "_contrib_AdaptiveAvgPooling2D", "_contrib_ROIAlign", "_contrib_RROIAlign", "_contrib_PSROIPooling",
     "_contrib_DeformablePSROIPooling", "im2col", "col2im", "_backward_im2col", "_backward_col2im",
 })
+
+# The capstone of chapter 6 asks for the unrolling itself: MXNet's im2col would give it away.
+IM2COL_OPS = CONVOLUTION_OPS | frozenset({"im2col", "col2im", "_backward_im2col", "_backward_col2im"})
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,10 @@ RULES = {rule.exercise: rule for rule in [
          "it must not use nd.Convolution or another ready-made cross-correlation "
          "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, grader.reference)",
          "write the matrix product with nd.dot"),
+    Rule("corr2d_im2col", IM2COL_OPS,
+         "it must not use nd.Convolution or another ready-made cross-correlation, nor MXNet's own "
+         "nd.im2col (a Gluon convolution layer, the corr2d_multi_in_out given for comparison, grader.reference)",
+         "unroll the windows into columns yourself and multiply with nd.dot"),
 ]}
 
 _disabled = frozenset()

@@ -1,7 +1,9 @@
 """Generate the student notebooks in chapters/ from the instructor's sources in solutions/.
 
 Runs nbgrader's own ``generate_assignment`` for every chapter, with the project's
-nbgrader_config.py (solutions/ -> chapters/). ``python -m book.release [--root DIR]``.
+nbgrader_config.py (solutions/ -> chapters/), then drops the cells tagged ``instructor-answer``
+(the answers to the questions to think about, for the instructor's site only) from the student
+notebooks. ``python -m book.release [--root DIR]``.
 """
 import argparse
 import os
@@ -9,6 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+INSTRUCTOR_ONLY = "instructor-answer"   # the cell tag of what students must not get
 
 
 def assignments(root=REPO):
@@ -33,7 +36,22 @@ def generate(root=REPO, names=None):
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
             raise SystemExit(f"generate_assignment {name} failed:\n{result['log']}\n{result.get('error', '')}")
+        for notebook in sorted((root / "chapters" / name).glob("*.ipynb")):
+            drop_instructor_cells(notebook)
         print(f"released {name}")
+
+
+def drop_instructor_cells(path):
+    """Remove the cells tagged ``instructor-answer`` from the notebook at ``path``, in place. They
+    carry no nbgrader metadata, so the gradebook and the graded layout are unchanged."""
+    import nbformat
+    notebook = nbformat.read(str(path), as_version=4)
+    dropped = [INSTRUCTOR_ONLY in c.get("metadata", {}).get("tags", []) for c in notebook.cells]
+    if any(c.get("metadata", {}).get("nbgrader") for c, drop in zip(notebook.cells, dropped) if drop):
+        raise SystemExit(f"{path}: a cell tagged {INSTRUCTOR_ONLY} is an nbgrader cell; tag only prose")
+    if any(dropped):
+        notebook.cells = [c for c, drop in zip(notebook.cells, dropped) if not drop]
+        nbformat.write(notebook, str(path))
 
 
 if __name__ == "__main__":

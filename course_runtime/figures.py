@@ -133,10 +133,9 @@ def conv_1x1_figure(pixel=(1, 2), channel=1):
     the same as K (c_o × c_i) times X laid out as c_i × hw, one column per pixel: that pixel's
     column and the kernel's row meet in the output's entry."""
     X, K = conv_1x1_example()
-    c_i, h, w = X.shape
-    c_o = K.shape[0]
-    K2 = K.reshape(c_o, c_i)
-    Y = (K2 @ X.reshape(c_i, h * w)).reshape(c_o, h, w)
+    (c_o, c_i), (h, w) = K.shape[:2], X.shape[1:]
+    K2 = K[:, :, 0, 0]
+    Y = np.einsum("oc,chw->ohw", K2, X)
     i, j = pixel
     column = i * w + j
     fig, ax = _canvas(11, 6.6)
@@ -174,10 +173,9 @@ def im2col_figure(position=(0, 1)):
     matrix, and one product gives every output number: the shaded window, its column and the
     output it makes."""
     X, K = im2col_example()
-    c_i, h, w = X.shape
-    c_o, _, kh, kw = K.shape
-    oh, ow = h - kh + 1, w - kw + 1
+    (c_o, c_i, kh, kw), (h, w) = K.shape, X.shape[1:]
     windows = np.lib.stride_tricks.sliding_window_view(X, (kh, kw), axis=(1, 2))
+    oh, ow = windows.shape[1:3]
     columns = windows.transpose(0, 3, 4, 1, 2).reshape(c_i * kh * kw, oh * ow)
     Y = K.reshape(c_o, -1) @ columns
     i, j = position

@@ -1068,6 +1068,15 @@ _IM2COL_WRONG = [
                    expect=r"true convolution"),
     _im2col_answer("flat_output", "returns the (c_o, h'*w') product unreshaped",
                    product="nd.dot(K.reshape((c_o, -1)).astype(X.dtype), columns)", expect=_SHAPE + r".*flat"),
+    _im2col_answer("window_products", "no matrix product: each output number a window times its kernel, summed",
+                   window="window", axis=0,
+                   product="nd.stack(*[nd.stack(*[(col * k).sum() for col in columns]) for k in K.astype(X.dtype)])"
+                           ".reshape((c_o, oh, ow))",
+                   expect=_RULE + r"it made 0 matrix products"),
+    _im2col_answer("product_per_output_channel", "one nd.dot per output channel, stacked",
+                   product="nd.stack(*[nd.dot(k.reshape((1, -1)).astype(X.dtype), columns)[0] for k in K])"
+                           ".reshape((c_o, oh, ow))",
+                   expect=_RULE + r"it made [2-9] matrix products"),
     _answer("corr2d_im2col.convolution_op", "corr2d_im2col", "nd.Convolution with pad and stride", """
         def corr2d_im2col(X, K, padding=0, strides=1):
             pad = (padding, padding) if isinstance(padding, int) else tuple(padding)

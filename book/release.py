@@ -1,9 +1,9 @@
 """Generate the student notebooks in chapters/ from the instructor's sources in solutions/.
 
 Runs nbgrader's own ``generate_assignment`` for every chapter, with the project's
-nbgrader_config.py (solutions/ -> chapters/), then drops the cells tagged ``answer`` (the answers
-to the questions to think about), which only the instructor's site shows.
-``python -m book.release [--root DIR]``.
+nbgrader_config.py (solutions/ -> chapters/), then drops the cells tagged ``instructor-answer``
+(the answers to the questions to think about, for the instructor's site only) from the student
+notebooks. ``python -m book.release [--root DIR]``.
 """
 import argparse
 import os
@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# A cell with this tag is for the instructor only: it stays in solutions/ and leaves chapters/.
-ANSWER_TAG = "answer"
+INSTRUCTOR_ONLY = "instructor-answer"   # the cell tag of what students must not get
 
 
 def assignments(root=REPO):
@@ -38,20 +37,20 @@ def generate(root=REPO, names=None):
         if not result["success"]:
             raise SystemExit(f"generate_assignment {name} failed:\n{result['log']}\n{result.get('error', '')}")
         for notebook in sorted((root / "chapters" / name).glob("*.ipynb")):
-            drop_answers(notebook)
+            drop_instructor_cells(notebook)
         print(f"released {name}")
 
 
-def drop_answers(path):
-    """Remove the cells tagged ANSWER_TAG from the notebook at ``path`` (rewritten only if it had any).
-    nbgrader does not know these cells (they are neither graded nor locked), so its gradebook and
-    checksums stay valid."""
+def drop_instructor_cells(path):
+    """Remove the cells tagged ``instructor-answer`` from the notebook at ``path``, in place. They
+    carry no nbgrader metadata, so the gradebook and the graded layout are unchanged."""
     import nbformat
-
     notebook = nbformat.read(str(path), as_version=4)
-    kept = [cell for cell in notebook.cells if ANSWER_TAG not in cell.get("metadata", {}).get("tags", [])]
-    if len(kept) != len(notebook.cells):
-        notebook.cells = kept
+    dropped = [INSTRUCTOR_ONLY in c.get("metadata", {}).get("tags", []) for c in notebook.cells]
+    if any(c.get("metadata", {}).get("nbgrader") for c, drop in zip(notebook.cells, dropped) if drop):
+        raise SystemExit(f"{path}: a cell tagged {INSTRUCTOR_ONLY} is an nbgrader cell; tag only prose")
+    if any(dropped):
+        notebook.cells = [c for c, drop in zip(notebook.cells, dropped) if not drop]
         nbformat.write(notebook, str(path))
 
 

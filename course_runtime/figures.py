@@ -168,27 +168,74 @@ def channels_figure():
     return _finish(fig, ax, x, 0, 7.2)
 
 
-def conv_1x1_figure():
-    """Chapter 6: a 1×1 kernel mixes the 3 input channels of each pixel into 2 output channels."""
-    fig, ax = _canvas(8.5, 3.4)
-    colors = ["#c44e52", "#55a868", "#4c72b0"]
-    for c in range(3):  # three stacked input channels, 3×3 each
-        for i in range(3):
-            for j in range(3):
-                ax.add_patch(Rectangle((j + 0.35 * c, 3.2 - i - 0.35 * c), 1, 1, facecolor=colors[c],
-                                       alpha=0.25, edgecolor="black"))
-    ax.add_patch(Rectangle((0.7, 2.5), 1, 1, fill=False, edgecolor="black", lw=3))
-    ax.text(1.9, 4.8, "Input: 3 channels × 3 × 3", ha="center", fontsize=11)
-    _symbol(ax, 5.0, 2.2, "⋆")
-    for o in range(2):  # two output kernels of shape 3×1×1
-        for c in range(3):
-            ax.add_patch(Rectangle((6 + 1.3 * o, 3.2 - c), 1, 1, facecolor=colors[c], alpha=0.45, edgecolor="black"))
-    ax.text(7.2, 4.8, "Kernel: 2 × 3 × 1 × 1", ha="center", fontsize=11)
-    _symbol(ax, 9.6, 2.2, "=")
-    for o in range(2):
-        for i in range(3):
-            for j in range(3):
-                ax.add_patch(Rectangle((10.5 + j + 0.35 * o, 3.2 - i - 0.35 * o), 1, 1, facecolor="#8172b2",
-                                       alpha=0.3, edgecolor="black"))
-    ax.text(12.1, 4.8, "Output: 2 channels × 3 × 3", ha="center", fontsize=11)
-    return _finish(fig, ax, 14.2, -0.5, 4.2)
+def conv_1x1_example():
+    """Chapter 6's figure numbers: X (3, 3, 3) and K (2, 3, 1, 1), small integers."""
+    X = np.stack([np.arange(9).reshape(3, 3) + 10 * c for c in range(3)])
+    K = np.array([[1, 0, 2], [2, -1, 1]]).reshape(2, 3, 1, 1)
+    return X, K
+
+
+def conv_1x1_figure(pixel=(1, 2), channel=1):
+    """Chapter 6: the 1×1 cross-correlation as one matrix product. Top: the input's three channels,
+    the kernel and the output, with one output pixel and the input pixels it reads shaded. Bottom:
+    the same as K (c_o × c_i) times X laid out as c_i × hw, one column per pixel: that pixel's
+    column and the kernel's row meet in the output's entry."""
+    X, K = conv_1x1_example()
+    (c_o, c_i), (h, w) = K.shape[:2], X.shape[1:]
+    K2 = K[:, :, 0, 0]
+    Y = np.einsum("oc,chw->ohw", K2, X)
+    i, j = pixel
+    column = i * w + j
+    fig, ax = _canvas(11, 6.6)
+    top = 9.4
+    x = 0
+    for c in range(c_i):
+        x = _grid(ax, X[c], x, top, f"X[{c}]", window=(i, j, 1, 1)) + 0.6
+    _symbol(ax, x + 0.2, top - 1.5, "⋆")
+    x = _grid(ax, K2.T, x + 1, top - 0, "K[o, :, 0, 0]\n(one column per o)", window=(0, channel, c_i, 1))
+    _symbol(ax, x + 1, top - 1.5, "=")
+    x += 2
+    for o in range(c_o):
+        x = _grid(ax, Y[o], x, top, f"Y[{o}]", window=(i, j, 1, 1) if o == channel else None) + 0.6
+    # the matrix product below
+    low = 3.6
+    x = _grid(ax, K2, 0, low - 0.5, "K as c_o × c_i", window=(channel, 0, 1, c_i))
+    _symbol(ax, x + 0.6, low - 1.5, "·")
+    x = _grid(ax, X.reshape(c_i, h * w), x + 1.2, low, f"X as c_i × hw (column {column} = pixel {pixel})",
+              window=(0, column, c_i, 1))
+    _symbol(ax, x + 0.6, low - 1.5, "=")
+    x = _grid(ax, Y.reshape(c_o, h * w), x + 1.2, low - 0.5, "Y as c_o × hw", window=(channel, column, 1, 1))
+    return _finish(fig, ax, max(x, 20.5), 0, top)
+
+
+def im2col_example():
+    """Chapter 6's capstone figure: chapter 5's two channels and kernels K, K + 1, K + 2 (the notes')."""
+    X = np.stack([np.arange(9).reshape(3, 3), np.arange(1, 10).reshape(3, 3)])
+    K = np.stack([np.array([[0, 1], [2, 3]]), np.array([[1, 2], [3, 4]])])
+    return X, np.stack([K, K + 1, K + 2])
+
+
+def im2col_figure(position=(0, 1)):
+    """Chapter 6's capstone: each 2×2×2 window of the two-channel input becomes one column of an
+    8 × 4 matrix (channel, then row, then column of the window), each kernel one row of a 3 × 8
+    matrix, and one product gives every output number: the shaded window, its column and the
+    output it makes."""
+    X, K = im2col_example()
+    (c_o, c_i, kh, kw), (h, w) = K.shape, X.shape[1:]
+    windows = np.lib.stride_tricks.sliding_window_view(X, (kh, kw), axis=(1, 2))
+    oh, ow = windows.shape[1:3]
+    columns = windows.transpose(0, 3, 4, 1, 2).reshape(c_i * kh * kw, oh * ow)
+    Y = K.reshape(c_o, -1) @ columns
+    i, j = position
+    column = i * ow + j
+    fig, ax = _canvas(12, 5.2)
+    top = 8.2
+    for c in range(c_i):
+        x = _grid(ax, X[c], 0, top - 4.5 * c, f"X[{c}]", window=(i, j, kh, kw))
+    _symbol(ax, x + 1, top - 4, "→")
+    x = _grid(ax, columns, x + 2, top, f"columns ({columns.shape[0]} × {columns.shape[1]})",
+              window=(0, column, columns.shape[0], 1))
+    x = _grid(ax, K.reshape(c_o, -1), x + 2, top - 2.5, f"K.reshape((c_o, -1)) ({c_o} × {c_i * kh * kw})")
+    _symbol(ax, x + 2.2, top - 4, "· columns =")
+    x = _grid(ax, Y, x + 4.4, top - 2.5, f"Y ({c_o} × {oh * ow})", window=(0, column, c_o, 1))
+    return _finish(fig, ax, x, 0, top)

@@ -680,7 +680,10 @@ def _conv_1x1_example(rng):
     example = np.random.default_rng(0)
     X = example.uniform(0, 1, size=(3, 3, 3)).astype("float32")
     K = example.uniform(0, 1, size=(2, 3, 1, 1)).astype("float32")
-    return [Case("the example of the notes, X of shape (3, 3, 3) and K of shape (2, 3, 1, 1)", {"X": X, "K": K})]
+    # The notes define corr2d_multi_in_out_1x1 but run no example (their cell is never executed);
+    # this is d2l's: X and K drawn uniformly from [0, 1).
+    return [Case("d2l's example, X of shape (3, 3, 3) and K of shape (2, 3, 1, 1), uniform in [0, 1)",
+                 {"X": X, "K": K})]
 
 
 def _conv_1x1_cases(rng):
@@ -698,6 +701,67 @@ def _conv_1x1_edge_cases(rng):
     return [_channels_case(rng, 2, 3, (1, 6), (1, 1)), _channels_case(rng, 3, 2, (5, 1), (1, 1)),
             _channels_case(rng, 1, 1, (4, 4), (1, 1)), _channels_case(rng, 4, 6, (1, 1), (1, 1)),
             _channels_case(rng, 3, 1, (4, 5), (1, 1)), _channels_case(rng, 1, 4, (3, 5), (1, 1))]
+
+
+# ---------------------------------------------------------------- chapter 6: the capstone, im2col
+
+def _im2col_case(rng, c_o, c_i, shape, kernel, padding, strides, dtype="float32", extra=""):
+    X = _values(rng, (c_i,) + tuple(shape), dtype)
+    K = _values(rng, (c_o, c_i) + tuple(kernel), dtype)
+    case = _xk_case(X, K, f", padding={padding}, strides={strides}{extra}")
+    case.inputs.update(padding=padding, strides=strides)
+    return case
+
+
+# Chapter 5's example of the notes (two channels, kernels K, K + 1, K + 2) without and with
+# padding and strides: the first setting must give chapter 5's numbers again.
+_IM2COL_SETTINGS = [(0, 1), (1, 2), ((1, 0), (1, 2))]
+
+
+def _im2col_example(rng):
+    X, K = _notes_channels()
+    K = np.stack([K, K + 1, K + 2])
+    cases = []
+    for padding, strides in _IM2COL_SETTINGS:
+        case = _xk_case(X, K, f", padding={padding}, strides={strides} (chapter 5's example of the notes, "
+                              f"kernels K, K + 1, K + 2)")
+        case.inputs.update(padding=padding, strides=strides)
+        cases.append(case)
+    return cases
+
+
+def _im2col_random_cases(rng, count, float64_every=3):
+    cases = []
+    for n in range(count):
+        shape, kernel, padding, strides = _random_geometry(rng)
+        c_o, c_i = (int(c) for c in rng.integers(1, 5, size=2))
+        cases.append(_im2col_case(rng, c_o, c_i, shape, kernel, _as_given(padding, rng), _as_given(strides, rng),
+                                  "float64" if n % float64_every == float64_every - 1 else "float32"))
+    return cases
+
+
+def _im2col_shape_cases(rng):
+    return [_im2col_case(rng, 2, 3, (9, 7), (2, 3), (0, 2), (3, 1)),
+            _im2col_case(rng, 4, 1, (7, 9), (3, 4), (1, 0), (2, 3))] + _im2col_random_cases(rng, 5)
+
+
+def _im2col_value_cases(rng):
+    return [_im2col_case(rng, 3, 2, (7, 9), (3, 4), (1, 0), (2, 3)),     # non-square everything
+            _im2col_case(rng, 3, 3, (6, 5), (3, 3), 1, 2),               # as many output as input channels
+            _im2col_case(rng, 2, 4, (5, 6), (2, 2), 0, 1, "float64")] + _im2col_random_cases(rng, 5)
+
+
+def _im2col_edge_cases(rng):
+    # c_i = 1 < c_o, c_o = 1 < c_i, c_i = c_o = 1, a single row or column, a kernel as large as the
+    # padded input, padding larger than the kernel, strides equal to or larger than the input, 1×1
+    # kernels: always included, as squeeze(), axis and ordering mistakes show only on some of them
+    return [_im2col_case(rng, 4, 1, (5, 6), (3, 3), 4, 1),
+            _im2col_case(rng, 1, 3, (6, 11), (2, 2), 0, (6, 11)),
+            _im2col_case(rng, 1, 1, (10, 10), (2, 2), 1, 5),
+            _im2col_case(rng, 2, 3, (1, 6), (1, 2), 0, (1, 2)),
+            _im2col_case(rng, 3, 2, (6, 1), (3, 1), (1, 0), 2),
+            _im2col_case(rng, 2, 2, (3, 2), (5, 2), (1, 0), 1),
+            _im2col_case(rng, 3, 4, (4, 5), (1, 1), 0, 1, "float64")]
 
 
 # ---------------------------------------------------------------- the catalogue
@@ -767,10 +831,21 @@ CHECKS = {check.id: check for check in [
     _values_check("corr2d_multi_in_out.edge_cases", "one channel in or out, kernels as large as the input",
                   _multi_in_out_edge_cases, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
 
-    _values_check("corr2d_multi_in_out_1x1.example", "the example of the notes", _conv_1x1_example,
+    _values_check("corr2d_multi_in_out_1x1.example", "d2l's example, random X (3, 3, 3) and K (2, 3, 1, 1)",
+                  _conv_1x1_example,
                   "corr2d_multi_in_out_1x1"),
     _values_check("corr2d_multi_in_out_1x1.values", "random channels, heights and widths", _conv_1x1_cases,
                   "corr2d_multi_in_out_1x1"),
     _values_check("corr2d_multi_in_out_1x1.edge_cases", "a single row, column or pixel, one channel",
                   _conv_1x1_edge_cases, "corr2d_multi_in_out_1x1"),
+
+    _values_check("corr2d_im2col.example", "chapter 5's example of the notes, kernels K, K + 1, K + 2, "
+                  "with and without padding and strides", _im2col_example, "corr2d_im2col", _run_pad_stride),
+    _check("corr2d_im2col.shapes", "output shapes with random channels, padding and strides", _im2col_shape_cases,
+           _run_pad_stride, _judge_shape_with("corr2d_im2col")),
+    _values_check("corr2d_im2col.values", "values with random channels, padding and strides, float32 and float64",
+                  _im2col_value_cases, "corr2d_im2col", _run_pad_stride),
+    _values_check("corr2d_im2col.edge_cases", "one channel in or out, single rows and columns, 1×1 kernels, "
+                  "padding larger than the kernel, strides as large as the input", _im2col_edge_cases,
+                  "corr2d_im2col", _run_pad_stride),
 ]}

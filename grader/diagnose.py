@@ -454,6 +454,78 @@ def _conv_1x1(inputs, result):
     return _all_matches(result, expected, candidates)
 
 
+# ---------------------------------------------------------------- chapter 6: the capstone, im2col
+
+def _unrolled(X, kernel_shape, pads, strides, order="cab"):
+    """The im2col matrix of X (c_i, h, w): one column per output position, one row per entry of
+    the window, the rows in ``order`` ("cab": channel, then kernel row, then kernel column)."""
+    top, bottom, left, right = pads
+    Xp = np.pad(X, ((0, 0), (top, bottom), (left, right)))
+    windows = sliding_window_view(Xp, kernel_shape, axis=(1, 2))[:, ::strides[0], ::strides[1]]
+    c, oh, ow, kh, kw = windows.shape
+    axes = {"c": 0, "a": 3, "b": 4}
+    return windows.transpose([axes[k] for k in order] + [1, 2]).reshape(-1, oh * ow), (oh, ow)
+
+
+def _im2col(inputs, result):
+    X, K = inputs["X"], inputs["K"]
+    c_o = K.shape[0]
+    (ph, pw), (sh, sw) = _pair(inputs["padding"]), _pair(inputs["strides"])
+
+    def product(K=K, pads=(ph, ph, pw, pw), strides=(sh, sw), order="cab"):
+        columns, (oh, ow) = _unrolled(X, K.shape[2:], pads, strides, order)
+        return (K.reshape(c_o, -1) @ columns).reshape(c_o, oh, ow)
+
+    expected = product()
+    columns, (oh, ow) = _unrolled(X, K.shape[2:], (ph, ph, pw, pw), (sh, sw))
+    unstrided = product(strides=(1, 1))
+    candidates = [
+        (lambda: product(_flip(K)),
+         "your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it"),
+        (lambda: product(order="cba"),
+         "your columns list each window column by column (kernel column before kernel row) while K.reshape "
+         "lists the kernel row by row: unroll each window in the order of K.reshape((c_o, -1)), channel, "
+         "then row, then column"),
+        (lambda: product(order="abc"),
+         "your columns list each window position by position with the channels innermost, while "
+         "K.reshape((c_o, -1)) has the channels outermost: unroll channel by channel, as K is laid out"),
+        (lambda: product(order="bac"),
+         "your columns list each window in another order than K.reshape((c_o, -1)) does (channel, then "
+         "row, then column): the rows of the columns and the columns of the kernel matrix must match"),
+        (lambda: (columns.T @ K.reshape(c_o, -1).T).reshape(c_o, oh, ow),
+         "your product of shape (h'·w', c_o) was reshaped to (c_o, h', w') without transposing it first"),
+        (lambda: product(pads=(ph, 0, pw, 0)),
+         "your output equals a cross-correlation with the padding on one side only (top and left): "
+         "padding=p adds p zero rows above and below X and p zero columns left and right"),
+        (lambda: product(pads=(ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)),
+         "your output equals a cross-correlation that takes the padding as the total of both sides: "
+         "padding=p adds p zero rows on each side, 2p in all"),
+        (lambda: product(pads=(0, 0, 0, 0)),
+         "your output equals the cross-correlation without the padding: pad every channel of X with zeros "
+         "on each side first"),
+        (lambda: unstrided,
+         "your output equals the cross-correlation without the strides: the window moves s_h rows and "
+         "s_w columns at a time"),
+        (lambda: product(strides=(sh, sh)), "your output uses the stride of the height for both axes"),
+        (lambda: product(strides=(sw, sw)), "your output uses the stride of the width for both axes"),
+        (lambda: product(strides=(sw, sh)),
+         "your output has the strides of the height and width swapped: strides=(s_h, s_w)"),
+        (lambda: product(pads=(pw, pw, ph, ph)),
+         "your output has the padding of the height and width swapped: padding=(p_h, p_w) pads p_h rows "
+         "above and below and p_w columns left and right"),
+        (lambda: unstrided[:, :oh, :ow],
+         "the windows of your output do not move by the stride: the window of output (i, j) starts at "
+         "row i·s_h and column j·s_w of the padded input"),
+        (lambda: expected.sum(axis=0), "your output channels were summed: expected one output channel per "
+                                       "kernel K[o], (c_o, h', w')"),
+        (lambda: expected.reshape(c_o, oh * ow), "your output is flat, (c_o, h'·w'): reshape it to (c_o, h', w')"),
+        (lambda: expected.reshape(c_o, ow, oh),
+         "your output was reshaped to (c_o, w', h'): height and width swapped; expected (c_o, h', w')"),
+        (lambda: expected.transpose(1, 2, 0), "your output has its channels last, (h', w', c_o)"),
+    ] + _shape_hints(expected)
+    return _all_matches(result, expected, candidates)
+
+
 # How the sentences of several mistakes that all explain the failures are said; by default the first.
 _FORMATS = {
     "conv2d_output_shape": lambda texts: (f"your answer is what {' or '.join(texts[:3])} gives; on each axis "
@@ -469,4 +541,5 @@ _DIAGNOSES = {
     "corr2d_multi_in": _multi_in,
     "corr2d_multi_in_out": _multi_in_out,
     "corr2d_multi_in_out_1x1": _conv_1x1,
+    "corr2d_im2col": _im2col,
 }

@@ -55,9 +55,11 @@ _originals = {}                    # hook name -> the function the wrapper calls
 
 
 class _Arming:
-    def __init__(self, forbidden, allowed, via, via_forbidden=False):
+    def __init__(self, forbidden, allowed, via, via_forbidden=False, counted=()):
         self.forbidden_names = frozenset(forbidden)
         self.handles = _handles_of(self.forbidden_names)
+        self.counted = _handles_of(frozenset(counted))   # operators whose calls are counted, not refused
+        self.count = 0
         self.allowed = frozenset(allowed)
         self.via = frozenset(via)
         self.via_forbidden = via_forbidden   # any operator asked for through ``via`` breaks the rule
@@ -125,6 +127,8 @@ def _check_handle(handle):
         return
     if arming.via_forbidden and _through_via(arming, sys._getframe(3)):
         _break("the course's own code (grader.reference)")
+    if handle in arming.counted:
+        arming.count += 1
     if handle not in arming.handles:
         return
     if _called_from_allowed(arming, sys._getframe(3)):
@@ -269,16 +273,17 @@ def intact():
 
 
 @contextmanager
-def armed(forbidden, allowed=(), via=(), via_forbidden=False):
+def armed(forbidden, allowed=(), via=(), via_forbidden=False, counted=()):
     """While in the block, calling an operator named in ``forbidden`` (MXNet names, aliases
     included) raises RuleBroken, unless its caller is one of the code objects ``allowed``,
     directly or through code objects of ``via``. Yields the _Arming; its ``violation`` says
-    what was used, even if the code under test caught the exception."""
+    what was used, even if the code under test caught the exception, and its ``count`` how many
+    times operators named in ``counted`` ran (imperatively)."""
     global _armed, _forbidden_handles, _watch_every_operator
     install()
-    arming = _Arming(forbidden, allowed, via, via_forbidden)
+    arming = _Arming(forbidden, allowed, via, via_forbidden, counted)
     saved = _armed, _forbidden_handles, _watch_every_operator
-    _armed, _forbidden_handles, _watch_every_operator = arming, arming.handles, via_forbidden
+    _armed, _forbidden_handles, _watch_every_operator = arming, arming.handles | arming.counted, via_forbidden
     try:
         yield arming
     finally:

@@ -27,7 +27,7 @@ CHAPTERS = {
     3: ("train_kernel",),
     4: ("conv2d_output_shape", "corr2d_pad_stride"),
     5: ("corr2d_multi_in", "corr2d_multi_in_out"),
-    6: ("corr2d_multi_in_out_1x1",),
+    6: ("corr2d_multi_in_out_1x1", "corr2d_im2col"),
 }
 EXERCISES = tuple(name for names in CHAPTERS.values() for name in names)
 
@@ -977,6 +977,139 @@ WRONG += [
             return corr2d_multi_in_out(X, K)
     """, _RULE + r"Convolution"),
 ]
+
+
+# ==================================================================== the capstone: corr2d_im2col
+# Chapter 6's capstone: cross-correlation with channels, padding and strides as one matrix product
+# of unrolled windows. The mistakes are those of chapter 4 (padding, strides) and those of the
+# unrolling itself: columns and kernel matrix listing a window's entries in different orders.
+
+def _im2col_answer(name, description, window="window.reshape((-1,))", pad="both", stride=True,
+                   product="nd.dot(K.reshape((c_o, -1)).astype(X.dtype), columns).reshape((c_o, oh, ow))",
+                   axis=1, expect=None, right=False):
+    """The loops of the chapter's solution with one piece changed: how a window is unrolled, where
+    the padding goes, whether the windows move by the stride, how the product is made."""
+    padded = {"both": "Xp[:, ph:ph + h, pw:pw + w] = X",
+              "none": "Xp = X",
+              "top_left": "Xp[:, ph:, pw:] = X"}[pad]
+    sides = "" if pad == "top_left" else "2 * "
+    start = "i * sh, j * sw" if stride else "i, j"
+    pairs = "0, 0" if pad == "none" else "(padding, padding) if isinstance(padding, int) else padding"
+    source = f"""
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            ph, pw = {pairs}
+            sh, sw = (strides, strides) if isinstance(strides, int) else strides
+            c_i, h, w = X.shape
+            c_o, _, kh, kw = K.shape
+            oh, ow = (h + {sides}ph - kh) // sh + 1, (w + {sides}pw - kw) // sw + 1
+            Xp = nd.zeros((c_i, h + {sides}ph, w + {sides}pw), dtype=X.dtype)
+            {padded}
+            cols = []
+            for i in range(oh):
+                for j in range(ow):
+                    r, c = {start}
+                    window = Xp[:, r:r + kh, c:c + kw]
+                    cols.append({window})
+            columns = nd.stack(*cols, axis={axis})
+            return {product}
+    """
+    return _answer(f"corr2d_im2col.{name}", "corr2d_im2col", description, source, None if right else expect)
+
+
+_IM2COL_RIGHT = [
+    _im2col_answer("loops", "pads into zeros, one column per window (nd.stack), one nd.dot", right=True),
+    _answer("corr2d_im2col.numpy_windows", "corr2d_im2col",
+            "numpy's np.pad and sliding_window_view make the columns, nd.dot multiplies", """
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            ph, pw = (padding, padding) if isinstance(padding, int) else padding
+            sh, sw = (strides, strides) if isinstance(strides, int) else strides
+            c_o, c_i, kh, kw = K.shape
+            Xp = np.pad(X.asnumpy(), ((0, 0), (ph, ph), (pw, pw)))
+            windows = np.lib.stride_tricks.sliding_window_view(Xp, (kh, kw), axis=(1, 2))[:, ::sh, ::sw]
+            oh, ow = windows.shape[1:3]
+            columns = windows.transpose(0, 3, 4, 1, 2).reshape(c_i * kh * kw, oh * ow)
+            Y = nd.dot(K.reshape((c_o, -1)).astype(X.dtype), nd.array(columns, dtype=X.dtype))
+            return Y.reshape((c_o, oh, ow))
+    """),
+    _answer("corr2d_im2col.rows_by_kernel_offset", "corr2d_im2col",
+            "one row per kernel entry: a strided nd.slice of the padded input, then one nd.dot", """
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            ph, pw = (padding, padding) if isinstance(padding, int) else padding
+            sh, sw = (strides, strides) if isinstance(strides, int) else strides
+            c_i, h, w = X.shape
+            c_o, _, kh, kw = K.shape
+            Xp = nd.zeros((c_i, h + 2 * ph, w + 2 * pw), dtype=X.dtype)
+            Xp[:, ph:ph + h, pw:pw + w] = X
+            oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+            rows = [nd.slice(Xp, begin=(c, a, b), end=(c + 1, a + (oh - 1) * sh + 1, b + (ow - 1) * sw + 1),
+                             step=(1, sh, sw)).reshape((-1,))
+                    for c in range(c_i) for a in range(kh) for b in range(kw)]
+            return nd.dot(K.reshape((c_o, -1)).astype(X.dtype), nd.stack(*rows)).reshape((c_o, oh, ow))
+    """),
+]
+
+_IM2COL_WRONG = [
+    _im2col_answer("padding_ignored", "no padding at all", pad="none",
+                   expect=r"without the padding"),
+    _im2col_answer("padding_one_side", "pads the top and left only", pad="top_left",
+                   expect=r"padding on one side only"),
+    _im2col_answer("window_not_strided", "the right output shape, but window (i, j) starts at (i, j)",
+                   stride=False, expect=r"do not move by the stride"),
+    _im2col_answer("columns_column_major", "unrolls each window column by column (window.transpose((0, 2, 1)))",
+                   window="window.transpose((0, 2, 1)).reshape((-1,))", expect=r"column by column"),
+    _im2col_answer("channels_innermost", "unrolls each window with the channels innermost",
+                   window="window.transpose((1, 2, 0)).reshape((-1,))", expect=r"channels innermost"),
+    _im2col_answer("product_not_transposed", "windows as rows: the (h'*w', c_o) product reshaped without transposing",
+                   axis=0, product="nd.dot(columns, K.reshape((c_o, -1)).astype(X.dtype).T).reshape((c_o, oh, ow))",
+                   expect=r"without transposing it"),
+    _im2col_answer("flipped_kernel", "flips the kernel (nd.flip on both axes): a true convolution",
+                   product="nd.dot(nd.flip(nd.flip(K, axis=2), axis=3).reshape((c_o, -1)).astype(X.dtype), "
+                           "columns).reshape((c_o, oh, ow))",
+                   expect=r"true convolution"),
+    _im2col_answer("flat_output", "returns the (c_o, h'*w') product unreshaped",
+                   product="nd.dot(K.reshape((c_o, -1)).astype(X.dtype), columns)", expect=_SHAPE + r".*flat"),
+    _im2col_answer("window_products", "no matrix product: each output number a window times its kernel, summed",
+                   window="window", axis=0,
+                   product="nd.stack(*[nd.stack(*[(col * k).sum() for col in columns]) for k in K.astype(X.dtype)])"
+                           ".reshape((c_o, oh, ow))",
+                   expect=_RULE + r"it made 0 matrix products"),
+    _im2col_answer("product_per_output_channel", "one nd.dot per output channel, stacked",
+                   product="nd.stack(*[nd.dot(k.reshape((1, -1)).astype(X.dtype), columns)[0] for k in K])"
+                           ".reshape((c_o, oh, ow))",
+                   expect=_RULE + r"it made [2-9] matrix products"),
+    _answer("corr2d_im2col.convolution_op", "corr2d_im2col", "nd.Convolution with pad and stride", """
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
+            stride = (strides, strides) if isinstance(strides, int) else tuple(strides)
+            return nd.Convolution(X.expand_dims(0), K.astype(X.dtype), kernel=K.shape[2:], num_filter=K.shape[0],
+                                  no_bias=True, pad=pad, stride=stride)[0]
+    """, _RULE + r"Convolution"),
+    _answer("corr2d_im2col.mxnet_im2col", "corr2d_im2col", "MXNet's own nd.im2col, then one nd.dot", """
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            pad = (padding, padding) if isinstance(padding, int) else tuple(padding)
+            stride = (strides, strides) if isinstance(strides, int) else tuple(strides)
+            c_o, c_i, kh, kw = K.shape
+            columns = nd.im2col(X.expand_dims(0), kernel=(kh, kw), stride=stride, pad=pad)[0]
+            h = (X.shape[1] + 2 * pad[0] - kh) // stride[0] + 1
+            return nd.dot(K.reshape((c_o, -1)).astype(X.dtype), columns).reshape((c_o, h, -1))
+    """, _RULE + r"im2col"),
+    _answer("corr2d_im2col.given_general", "corr2d_im2col",
+            "pads X, then calls the general corr2d_multi_in_out the chapter gives for comparison", """
+        from course_runtime.given import corr2d_multi_in_out
+
+        def corr2d_im2col(X, K, padding=0, strides=1):
+            ph, pw = (padding, padding) if isinstance(padding, int) else padding
+            sh, sw = (strides, strides) if isinstance(strides, int) else strides
+            c_i, h, w = X.shape
+            Xp = nd.zeros((c_i, h + 2 * ph, w + 2 * pw), dtype=X.dtype)
+            Xp[:, ph:ph + h, pw:pw + w] = X
+            Y = corr2d_multi_in_out(Xp, K)
+            return nd.slice(Y, begin=(None, None, None), end=(None, None, None), step=(1, sh, sw))
+    """, _RULE + r"Convolution"),
+]
+
+RIGHT += _IM2COL_RIGHT
+WRONG += _IM2COL_WRONG
 
 
 # ==================================================================== namespaces and grading

@@ -82,7 +82,7 @@ def call_student(check, answer, case):
         outcome = "problem", f"for {case.text} {error}"
     except BaseException as error:  # SystemExit too: the student's code failed, say how
         outcome = "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
-    broken = enforcement.broken()
+    broken = enforcement.broken(returned=outcome[0] == "result")
     return ("problem", broken) if broken else outcome
 
 

@@ -67,6 +67,12 @@ def corr2d_multi_in_out_1x1(X, K):
     return corr2d_multi_in_out(X, K)
 
 
+def corr2d_im2col(X, K, padding=0, strides=1):
+    """Chapter 6, the capstone: X (c_i, h, w) with K (c_o, c_i, kh, kw), zero padding per side and
+    strides as in chapter 4 (an int or a pair each): (c_o, h', w')."""
+    return _convolution(X.expand_dims(0), K, padding, strides)[0]
+
+
 def loss_of_kernel(X, Y, K):
     """Chapter 3: the summed squared error of kernel K on data (X, Y), as a float."""
     return float(((corr2d(X, K) - Y) ** 2).sum().asscalar())

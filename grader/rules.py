@@ -11,7 +11,10 @@ A chapter that builds on an earlier exercise gives a working version of it in a 
 (``from grader.reference import corr2d``). That helper, and the reference's version of another
 exercise that a check puts in place of the student's (``Check.isolate``), stay allowed for the
 exercises meant to use them; nothing else of the reference does. Chapter 6 gives the general
-``corr2d_multi_in_out`` only to compare with: its exercise is the matrix product that replaces it.
+``corr2d_multi_in_out`` only to compare with: its exercises are the matrix products that replace it
+(the 1×1 one, and the capstone ``corr2d_im2col``, which must unroll the windows itself, so MXNet's
+own ``im2col`` is forbidden there too, and must make exactly one matrix product per call: the guard
+counts the matrix-product operators, ``MATRIX_PRODUCT_OPS``, while it watches the forbidden ones).
 
 The rules are enforced while the student's code runs (grader/guard.py), so an alias, ``getattr``
 or ``importlib`` changes nothing, and an answer whose source reaches for MXNet's internals or the
@@ -45,6 +48,16 @@ WINDOW_OPS = CONVOLUTION_OPS | frozenset({
     "_contrib_DeformablePSROIPooling", "im2col", "col2im", "_backward_im2col", "_backward_col2im",
 })
 
+# The capstone of chapter 6 asks for the unrolling itself: MXNet's im2col would give it away.
+IM2COL_OPS = CONVOLUTION_OPS | frozenset({"im2col", "col2im", "_backward_im2col", "_backward_col2im"})
+
+
+# The operators that make a matrix product: what the capstone must call exactly once.
+MATRIX_PRODUCT_OPS = frozenset({
+    "dot", "batch_dot", "FullyConnected", "_linalg_gemm", "_linalg_gemm2",
+    "_np_dot", "_npi_matmul", "_npi_tensordot", "_npi_tensordot_int_axes", "_npi_einsum",
+})
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -54,17 +67,18 @@ class Rule:
     advice: str            # what to do instead
     allowed_helpers: tuple = ()   # names of grader.reference functions the chapter gives for it
     reference_forbidden: bool = False   # any use of grader.reference breaks it, whatever the operators
+    one_product: bool = False   # a call that returns must have run exactly one matrix product
 
 
 _CORRELATION = ("it must not use nd.Convolution or another ready-made cross-correlation "
-                "(a Gluon convolution layer, grader.reference)")
+                "(a Gluon convolution layer, a helper of the course's built on one)")
 
 RULES = {rule.exercise: rule for rule in [
     Rule("corr2d", CONVOLUTION_OPS, _CORRELATION, "write the loop yourself"),
     Rule("Conv2D", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
          "call the given corr2d in forward", ("corr2d",)),
     Rule("train_kernel", frozenset(), "it must not take its training from the course's own code "
-         "(grader.reference) other than the corr2d given in the chapter; a Gluon layer of its own is fine",
+         "other than the corr2d given in the chapter; a Gluon layer of its own is fine",
          "write the loop with autograd yourself", ("corr2d",), reference_forbidden=True),
     Rule("conv2d_output_shape", WINDOW_OPS,
          "it must compute the formula, not read the shape off a convolution, a pooling or a Gluon layer",
@@ -76,8 +90,14 @@ RULES = {rule.exercise: rule for rule in [
          "and your corr2d_multi_in", "stack corr2d_multi_in over the output channels", ("corr2d",)),
     Rule("corr2d_multi_in_out_1x1", CONVOLUTION_OPS,
          "it must not use nd.Convolution or another ready-made cross-correlation "
-         "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, grader.reference)",
+         "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, another helper of the course's)",
          "write the matrix product with nd.dot"),
+    Rule("corr2d_im2col", IM2COL_OPS,
+         "it must make its output with one matrix product (nd.dot) and must not use nd.Convolution or another "
+         "ready-made cross-correlation, nor MXNet's own nd.im2col (a Gluon convolution layer, the "
+         "corr2d_multi_in_out given for comparison, another helper of the course's)",
+         "unroll the windows into the columns of one matrix yourself, then multiply it once by the kernel matrix",
+         one_product=True),
 ]}
 
 _disabled = frozenset()
@@ -232,7 +252,8 @@ class Enforcement:
         if tampered:
             self.problem = "the grader's guard on MXNet's operators was changed"
             raise guard.RuleBroken(self.problem)
-        self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via, self.rule.reference_forbidden)
+        self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via, self.rule.reference_forbidden,
+                                    MATRIX_PRODUCT_OPS if self.rule.one_product else ())
         self._arming = self._context.__enter__()
         return self
 
@@ -244,12 +265,16 @@ class Enforcement:
                 self.problem = "the grader's guard on MXNet's operators was changed"
         return False
 
-    def broken(self):
-        """The feedback when the rule was broken during the call, else None."""
+    def broken(self, returned=False):
+        """The feedback when the rule was broken during the call, else None. ``returned``: the
+        answer returned (a call that raised is judged by its error, not by its matrix products)."""
         if self.rule is None:
             return None
         violation = self._arming.violation if self._arming is not None else None
         used = self.problem or (violation and f"it used {violation}")
+        if not used and returned and self.rule.one_product and self._arming is not None \
+                and self._arming.count != 1:
+            used = f"it made {self._arming.count} matrix products (nd.dot or the like), not one"
         if not used:
             return None
         return (f"your {self.rule.exercise} broke a rule of this exercise: {self.rule.sentence}; "

@@ -20,7 +20,8 @@ INTERFACE = {
     "ch4": {"conv2d_output_shape": "def conv2d_output_shape(input_shape, kernel_size, padding=0, strides=1)",
             "corr2d_pad_stride": "def corr2d_pad_stride(X, K, padding=0, strides=1)"},
     "ch5": {"corr2d_multi_in": "def corr2d_multi_in(X, K)", "corr2d_multi_in_out": "def corr2d_multi_in_out(X, K)"},
-    "ch6": {"corr2d_multi_in_out_1x1": "def corr2d_multi_in_out_1x1(X, K)"},
+    "ch6": {"corr2d_multi_in_out_1x1": "def corr2d_multi_in_out_1x1(X, K)",
+            "corr2d_im2col": "def corr2d_im2col(X, K, padding=0, strides=1)"},
 }
 
 

@@ -52,6 +52,17 @@ def test_channels_and_1x1_agree_with_numpy():
     np.testing.assert_allclose(got, np.einsum("oc,chw->ohw", K1[:, :, 0, 0], X), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("padding, strides", [(0, 1), (1, 2), ((2, 0), (1, 3)), (3, (4, 1))])
+def test_the_capstone_agrees_with_numpy_per_channel(padding, strides):
+    """corr2d_im2col: chapter 5's multi-channel sum with chapter 4's padding (per side) and strides."""
+    rng = np.random.default_rng(2)
+    X, K = rng.uniform(-1, 1, (3, 6, 7)), rng.uniform(-1, 1, (2, 3, 3, 2))
+    pair = lambda v: (v, v) if isinstance(v, int) else v
+    expected = np.stack([sum(numpy_corr2d(x, k, pair(padding), pair(strides)) for x, k in zip(X, Ko)) for Ko in K])
+    got = reference.corr2d_im2col(nd.array(X, dtype="float64"), nd.array(K, dtype="float64"), padding, strides)
+    np.testing.assert_allclose(got.asnumpy(), expected, rtol=1e-12, atol=1e-12)
+
+
 def test_conv2d_forward_adds_the_bias():
     X, W, b = nd.arange(12).reshape((3, 4)), nd.array([[1, -1]]), nd.array([0.5])
     assert np.allclose(reference.conv2d_forward(X, W, b).asnumpy(), numpy_corr2d(X.asnumpy(), W.asnumpy()) + 0.5)

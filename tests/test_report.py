@@ -10,4 +10,5 @@ def test_the_readme_table_of_known_answers_is_current():
 def test_points_come_from_the_graded_cells():
     points = report.points_by_check()
     assert points["corr2d.values"] == 2 and points["corr2d.example"] == 1
-    assert sum(points.values()) == 35
+    assert points["corr2d_im2col.edge_cases"] == 2
+    assert sum(points.values()) == 41

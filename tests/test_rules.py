@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from grader import known_answers as ka
+from grader import rules
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -407,3 +408,44 @@ def test_both_graders_enforce_the_rules_and_the_course_can_turn_one_off(tmp_path
     course.run([course.sys.executable, "-m", "grader", "autograde", chapter, "--force", "--student", "alias"], cwd=root)
     course.nbgrader("autograde", chapter, "--student", "ready-made", "--force", cwd=root)
     assert scores("alias") == 5 and scores("ready-made") == 5
+
+
+# ---------------------------------------------------------------- the capstone: exactly one matrix product
+
+def test_the_guard_counts_matrix_products_without_refusing_them():
+    from mxnet import nd
+
+    from grader import guard
+    with guard.armed((), counted=rules.MATRIX_PRODUCT_OPS) as arming:
+        nd.dot(nd.ones((2, 3)), nd.ones((3, 1)))
+        nd.FullyConnected(nd.ones((4, 3)), nd.ones((2, 3)), no_bias=True, num_hidden=2)
+        (nd.ones((2, 2)) * 2).sum()
+    assert arming.count == 2 and arming.violation is None
+
+
+@pytest.mark.parametrize("source, products", [
+    ("def corr2d_im2col(X, K, padding=0, strides=1):\n    return nd.dot(K.reshape((K.shape[0], -1)), X)\n", 1),
+    ("def corr2d_im2col(X, K, padding=0, strides=1):\n    return nd.dot(nd.dot(X, X), X)\n", 2),
+    ("def corr2d_im2col(X, K, padding=0, strides=1):\n    return X * K\n", 0),
+])
+def test_the_capstone_must_make_exactly_one_matrix_product(source, products):
+    from mxnet import nd
+    namespace = ka.namespace_for((), source)
+    answer = namespace["corr2d_im2col"]
+    enforcement = rules.Enforcement(rules.rule_for("corr2d_im2col"), (), answer)
+    with enforcement:
+        answer(nd.ones((2, 2)), nd.ones((2, 2)))
+    found = enforcement.broken(returned=True)
+    assert (found is None) == (products == 1)
+    if products != 1:
+        assert f"it made {products} matrix products" in found
+
+
+def test_an_answer_that_raised_is_judged_by_its_error_not_by_its_products():
+    """The stub raises NotImplementedError: its feedback must say so, not count products."""
+    namespace = ka.namespace_for((), "def corr2d_im2col(X, K, padding=0, strides=1):\n    raise NotImplementedError()\n")
+    answer = namespace["corr2d_im2col"]
+    enforcement = rules.Enforcement(rules.rule_for("corr2d_im2col"), (), answer)
+    with pytest.raises(NotImplementedError), enforcement:
+        answer(None, None)
+    assert enforcement.broken(returned=False) is None

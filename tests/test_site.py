@@ -112,6 +112,25 @@ def test_hints_are_folded_and_answers_are_on_the_instructors_site_only():
         assert "Answers (instructor" in solution.read_text("utf8")  # Sphinx curls the apostrophe
 
 
+def test_chapter_6_im2col_gives_chapter_5s_numbers_and_pads_and_strides():
+    texts = outputs("ch6")
+    columns = next(t for t in texts if "NDArray 8x4" in t)
+    assert "[[0. 1. 3. 4.]\n [1. 2. 4. 5.]" in columns   # the first rows: the windows' first entries
+    for rows in ("[[ 56.  72.]\n  [104. 120.]]", "[[ 76. 100.]\n  [148. 172.]]", "[[ 96. 128.]\n  [192. 224.]]"):
+        assert rows in "\n".join(texts)
+    assert "[[  4.  26.]\n  [ 57. 120.]]" in "\n".join(texts)   # padding 1, strides 2
+
+
+@pytest.mark.parametrize("chapter", ["ch5", "ch6"])
+def test_hints_are_collapsed_and_answers_are_for_the_instructor_only(chapter):
+    page = (SITE / "chapters" / f"{PAGES[chapter]}.html").read_text("utf8")
+    hints = BeautifulSoup(page, "html.parser").select("div.admonition.dropdown")
+    assert len(hints) >= 5 and all("Hint" in hint.get_text() for hint in hints)
+    assert "Answer to 1." not in page
+    instructor = SITE.parent / "instructor" / "html" / "solutions" / f"{PAGES[chapter]}.html"
+    assert "Answer to 1." in instructor.read_text("utf8")
+
+
 @pytest.mark.parametrize("chapter", PAGES)
 def test_exercise_cells_are_stubs_with_no_traceback(chapter):
     stubs = [(source, out) for source, out in cells(chapter)

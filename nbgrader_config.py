@@ -25,18 +25,21 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "grader.engine.nbgrader_plugins.OverwriteCells",  # nbgrader's, without a false "checksum has changed!"
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Feedback shows test cells without their hidden part (nbgrader shows it by default, its issue #917).
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.engine.nbgrader_plugins.ClearHiddenTests",  # nbgrader's, without a spurious config warning
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 # Outputs of students' code (HTML a cell displayed, say) are kept inert in autograded notebooks.
+# nbgrader's own autograde (`nbgrader autograde`, the formgrader's Autograde button) would run
+# students' code in your kernel, outside the sandbox: GuardedExecute refuses, pointing to `make grade`.
+# For submissions you trust: nbgrader autograde ... --GuardedExecute.allow_unsandboxed=True
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "grader.engine.nbgrader_plugins.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",

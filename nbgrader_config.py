@@ -52,6 +52,10 @@ c.Autograde.autograde_preprocessors = [
 # or onerror= would run in whoever opens the page.
 c.HTMLExporter.sanitize_html = True
 
+# `nbgrader export` writes its CSV with Python's csv module (nbgrader's own leaves a comma in a name
+# unquoted); make grade also writes a CSV for Canvas (grader/engine/export.py).
+c.ExportApp.plugin_class = "grader.engine.export.CsvExportPlugin"
+
 # Students may add at most this many cells; the first ones are kept, the rest dropped and reported.
 c.RestoreLayout.max_added_cells = 50
 # `python -m grader autograde` (grader/autograde.py): wall time of a whole notebook (seconds,

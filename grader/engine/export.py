@@ -97,14 +97,62 @@ def write_ungraded_csv(grades, path):
             out.writerow([student, assignment, reason])
 
 
+NBGRADER_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
+                    "raw_score", "late_submission_penalty", "score", "max_score")
+
+
+def _csv_export_plugin():
+    from nbgrader.api import MissingEntry
+    from nbgrader.plugins import CsvExportPlugin as Plain
+
+    class CsvExportPlugin(Plain):
+        """nbgrader's CSV export, written with Python's csv module: nbgrader joins the fields with
+        commas unquoted, so a name with a comma ("Doe, Jr.") shifts every column after it. Same
+        columns, rows and numbers (0 for a chapter not submitted)."""
+
+        def export(self, gradebook):
+            wanted_students = [str(s) for s in self.student]
+            wanted_assignments = [str(a) for a in self.assignment]
+            with open(self.to or "grades.csv", "w", newline="", encoding="utf-8") as handle:
+                out = csv.DictWriter(handle, NBGRADER_COLUMNS)
+                out.writeheader()
+                for assignment in gradebook.assignments:
+                    if wanted_assignments and assignment.name not in wanted_assignments:
+                        continue
+                    for student in gradebook.students:
+                        if wanted_students and student.id not in wanted_students:
+                            continue
+                        row = {"assignment": assignment.name, "duedate": assignment.duedate,
+                               "student_id": student.id, "last_name": student.last_name,
+                               "first_name": student.first_name, "email": student.email,
+                               "max_score": assignment.max_score}
+                        try:
+                            submission = gradebook.find_submission(assignment.name, student.id)
+                        except MissingEntry:  # nothing submitted: nbgrader's 0
+                            row.update(timestamp="", raw_score=0.0, late_submission_penalty=0.0, score=0.0)
+                        else:
+                            penalty = submission.late_submission_penalty
+                            row.update(timestamp=submission.timestamp, raw_score=submission.score,
+                                       late_submission_penalty=penalty, score=max(0.0, submission.score - penalty))
+                        out.writerow({key: "" if value is None else str(value) for key, value in row.items()})
+
+    return CsvExportPlugin
+
+
+def __getattr__(name):
+    # ``c.ExportApp.plugin_class = "grader.engine.export.CsvExportPlugin"`` (nbgrader_config.py):
+    # made on first use, so that importing this module does not import nbgrader
+    if name == "CsvExportPlugin":
+        globals()[name] = _csv_export_plugin()
+        return globals()[name]
+    raise AttributeError(name)
+
+
 def write_nbgrader_csv(grader, path):
-    """nbgrader's own CSV export (what `nbgrader export` writes)."""
+    """nbgrader's CSV export (what `nbgrader export` writes with this course's configuration)."""
     from nbgrader.api import Gradebook
-    from nbgrader.plugins import CsvExportPlugin
-    plugin = CsvExportPlugin(to=str(path))
-    plugin.log.setLevel("WARNING")
     with Gradebook(grader.db_url, grader.coursedir.course_id) as gradebook:
-        plugin.export(gradebook)
+        __getattr__("CsvExportPlugin")(to=str(path)).export(gradebook)
 
 
 def export(grader, folder=None):

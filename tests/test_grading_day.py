@@ -298,3 +298,51 @@ def test_make_grade_from_a_fresh_clone_to_exported_grades(tmp_path):
     assert again.returncode == 0, output
     assert "this run graded 0 submissions; 1 could not be graded" in output and "set up" not in output
     assert f"{CH1}: 2 submissions graded so far (0 by this run)" in output
+
+
+@pytest.mark.slow
+def test_a_real_formgrader_refuses_to_autograde(released, tmp_path):
+    """The same through the button's own route: a Jupyter server started in the course's folder
+    (as the README says), a POST to the formgrader's autograde API."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    marker = tmp_path / "student-code-ran-in-the-server"
+    notebook = course.read(released / "chapters" / CH1 / NOTEBOOK1)
+    for cell in notebook.cells:
+        if course.nbgrader_meta(cell).get("solution"):
+            cell.source = f"open({str(marker)!r}, 'w').write('pwned')\n" + cell.source
+    course.submit(released, "eve", CH1, notebook)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    token = "formgrader-test"
+    env = dict(os.environ, PATH=f"{course.BIN}{os.pathsep}{os.environ['PATH']}", JUPYTER_PLATFORM_DIRS="1")
+    server = subprocess.Popen([str(course.BIN / "jupyter-server"), "--no-browser", f"--port={port}",
+                               "--ip=127.0.0.1", f"--IdentityProvider.token={token}", "--allow-root"],
+                              cwd=released, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"token {token}"}
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(urllib.request.Request(f"{base}/api/status", headers=headers), timeout=5)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise AssertionError("the Jupyter server did not start")
+                time.sleep(0.5)
+        request = urllib.request.Request(f"{base}/formgrader/api/submission/{CH1}/eve/autograde",
+                                         data=b"", method="POST", headers=headers)
+        reply = json.loads(urllib.request.urlopen(request, timeout=300).read())
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait(timeout=30)
+    assert reply["success"] is False
+    assert "make grade" in reply.get("error", "") + reply.get("log", "")
+    assert not marker.exists()
+    assert not (released / "autograded" / "eve" / CH1).exists()

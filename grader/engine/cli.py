@@ -3,8 +3,9 @@
     python -m grader autograde [ASSIGNMENT ...] [--jobs N] [--scheduler ADDRESS] [--student ID ...] [--force]
     python -m grader grade [the same options]   (make grade: set up, autograde, feedback, export)
 
-Run it from the course's root (where nbgrader_config.py is), after `nbgrader generate_assignment`
-and with submissions in nbgrader's layout, submitted/<student>/<assignment>/<notebook>.ipynb.
+Run it from the course's root (where nbgrader_config.py is), with submissions in nbgrader's layout,
+submitted/<student>/<assignment>/<notebook>.ipynb; `grade` sets the gradebook up first (autograde
+needs it done: `make grade`, `make release` or `nbgrader generate_assignment`).
 Scores go into nbgrader's gradebook, so `nbgrader generate_feedback` and `nbgrader export` follow.
 """
 import argparse
@@ -57,6 +58,16 @@ _pool = []  # the local workers, to kill when the run is stopped
 def _close_pool():
     while _pool:
         _pool.pop().close()
+
+
+def _nothing_new(args, found):
+    """Why nothing was graded, true to what was asked (never "every submission is graded" when
+    there was none)."""
+    which = (f" of {', '.join(args.assignments)}" if args.assignments else "") + \
+            (f" by {', '.join(args.student)}" if args.student else "")
+    if found:
+        return f"nothing new to grade: every submission{which} in submitted/ is graded (--force grades again)"
+    return f"no submission{which} in submitted/: nothing was graded"
 
 
 def _main(argv):
@@ -135,11 +146,7 @@ def _main(argv):
         _close_pool()
         return 2
     if not outcomes:
-        print(f"nothing new to grade: every submission{' of ' + ', '.join(args.assignments) if args.assignments else ''}"
-              f"{' by ' + ', '.join(args.student) if args.student else ''} in submitted/ is graded "
-              f"(--force grades again)" if grader.found else
-              f"no submission{' of ' + ', '.join(args.assignments) if args.assignments else ''}"
-              f"{' by ' + ', '.join(args.student) if args.student else ''} in submitted/: nothing was graded")
+        print(printable(_nothing_new(args, grader.found)))
     print(summary(outcomes, grader))
     if args.command == "grade":
         from .day import write_feedback

@@ -8,8 +8,6 @@ import re
 import shutil
 import subprocess
 import sys
-from pathlib import Path
-from types import SimpleNamespace
 
 import nbformat
 import pytest
@@ -19,8 +17,9 @@ from tests import course
 CH1 = next(iter(course.chapters()))
 NOTEBOOK1 = course.chapters()[CH1]
 
-# What an instructor can act on is said as "error:", "could not grade ..." or "warning: ..." of the
-# grader's own; anything else that looks like a warning is noise.
+# Lines no instructor can act on (library warnings, start-up chatter, tracebacks). The grader's own
+# messages ("error: ...", "could not grade ...") say what to do; none of them is expected here but
+# "could not grade" of the broken submissions, which callers allow.
 NOISE = re.compile(r"warn|SAWarning|checksum|not recognized|findfont|Glyph|engine\.cc|Traceback", re.I)
 
 

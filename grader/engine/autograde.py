@@ -450,7 +450,8 @@ class Grader:
                                f"set it up with `make grade` (or `nbgrader generate_assignment {unknown[0]}`), "
                                f"or move those folders away, then run this again")
 
-    def _done(self, student, assignment):
+    def is_graded(self, student, assignment):
+        """Whether the submission has been graded: its autograded folder is in place."""
         return Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)).is_dir()
 
     # ---------------------------------------------------------------- grading
@@ -464,7 +465,7 @@ class Grader:
         for assignment, notebooks in chosen.items():
             for student in self.submissions(assignment, students):
                 self.found += 1
-                if self.force or not self._done(student, assignment):
+                if self.force or not self.is_graded(student, assignment):
                     plan.append((assignment, notebooks, student))
         outcomes = defaultdict(list)
         progress = progress or _Progress(len(plan))
@@ -747,7 +748,7 @@ def class_standing(grader):
             # a submission is graded when its autograded folder is there (nbgrader records one
             # before grading it, and keeps the record when grading fails)
             scores = [d for d in gradebook.submission_dicts(assignment.name)
-                      if grader._done(d["student"], assignment.name)]
+                      if grader.is_graded(d["student"], assignment.name)]
             graded = {d["student"] for d in scores}
             rows = (gradebook.db.query(SubmittedAssignment.student_id, GradeCell.name)
                     .select_from(Grade)

@@ -56,7 +56,7 @@ def class_grades(grader):
                 key = (student, assignment.name)
                 if key in problems:
                     ungraded[key] = f"could not be graded: {problems[key]}"
-                elif student in recorded and grader._done(student, assignment.name):
+                elif student in recorded and grader.is_graded(student, assignment.name):
                     scores[key] = recorded[student]["score"]
                     if recorded[student]["needs_manual_grade"]:
                         ungraded[key] = "needs manual grading (its score so far is in grades.csv)"

@@ -10,14 +10,19 @@ Cells the student added are kept, at most ``max_added_cells`` of them (the first
 are dropped and reported). Their markdown and raw cells are kept as inert text only: a markdown
 cell showing the student's text in a code block, so no HTML or script of theirs is live in the
 autograded notebook or in the feedback page made from it.
+
+``GuardedExecute`` turns off nbgrader's own execution of students' code (plain ``nbgrader
+autograde``, the formgrader's Autograde button); ``OverwriteCells`` and ``ClearHiddenTests`` are
+nbgrader's without their false warnings.
 """
 import copy
 import json
 import os
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from nbgrader import preprocessors as nbgrader_preprocessors
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List, Unicode
 
 from .printable import printable
 
@@ -156,16 +161,11 @@ class InertOutputs(NbGraderPreprocessor):
         return cell, resources
 
 
-
 class UnsandboxedGradingRefused(RuntimeError):
     """Plain nbgrader autograde was asked to run students' code outside the grader's sandbox."""
 
 
-from nbgrader.preprocessors import Execute as _Execute  # noqa: E402
-from traitlets import Bool  # noqa: E402
-
-
-class GuardedExecute(_Execute):
+class GuardedExecute(Execute):
     """nbgrader's Execute, turned off unless ``allow_unsandboxed``: plain ``nbgrader autograde``, and
     the formgrader's Autograde button (which runs it), would run students' code in the instructor's
     own kernel, with the instructor's files, network and credentials. It refuses before any cell
@@ -189,24 +189,15 @@ class GuardedExecute(_Execute):
         return super().preprocess(nb, resources, *args, **kwargs)
 
 
-def _configurable_display_priority():
-    from traitlets import List as ListTrait
-    from nbgrader.preprocessors.base import NbGraderPreprocessor as Base
-    return ListTrait(Base.display_data_priority.default_value).tag(config=True)
-
-
-from nbgrader import preprocessors as _nbgrader_preprocessors  # noqa: E402
-
-
-class ClearHiddenTests(_nbgrader_preprocessors.ClearHiddenTests):
+class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):
     """nbgrader's, without its warning on every feedback page. nbconvert's HTMLExporter configures
     ``NbConvertBase.display_data_priority``, which nbgrader's preprocessors inherit as a trait that
     cannot be configured (so traitlets warns "not recognized by ClearHiddenTests"); here it can."""
 
-    display_data_priority = _configurable_display_priority()
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
 
 
-class OverwriteCells(_nbgrader_preprocessors.OverwriteCells):
+class OverwriteCells(nbgrader_preprocessors.OverwriteCells):
     """nbgrader's, without a false "checksum has changed!" on honest submissions.
 
     nbgrader records each locked cell as the instructor wrote it, hidden tests included, and
@@ -230,7 +221,7 @@ class OverwriteCells(_nbgrader_preprocessors.OverwriteCells):
     def _released(self, recorded):
         """The recorded cell's source as students got it: its hidden tests removed."""
         hidden = self.__dict__.get("_hidden") or self.__dict__.setdefault(
-            "_hidden", _nbgrader_preprocessors.ClearHiddenTests(parent=self))
+            "_hidden", nbgrader_preprocessors.ClearHiddenTests(parent=self))
         released = nbformat.v4.new_code_cell(recorded.source)
         try:
             hidden._remove_hidden_test_region(released)

@@ -75,6 +75,28 @@ def test_submissions_of_a_chapter_the_gradebook_lacks_are_an_error_naming_make_g
     assert not (fresh / "autograded").exists()
 
 
+def test_setting_up_the_gradebook_leaves_the_release_alone_and_warns_when_it_is_stale(tmp_path, alembic_on_path):
+    from grader.engine.autograde import Grader
+    from grader.engine.day import set_up_gradebook
+    root = tmp_path / "course"
+    root.mkdir()
+    shutil.copy(course.REPO / "nbgrader_config.py", root)
+    shutil.copytree(course.REPO / "solutions" / CH1, root / "solutions" / CH1)
+    shutil.copytree(course.REPO / "chapters" / CH1, root / "chapters" / CH1)
+    source = course.read(root / "solutions" / CH1 / NOTEBOOK1)
+    next(c for c in source.cells if c.cell_type == "markdown").source += "\n\nEdited after the release."
+    nbformat.write(source, str(root / "solutions" / CH1 / NOTEBOOK1))
+    released = (root / "chapters" / CH1 / NOTEBOOK1).read_bytes()
+
+    said = []
+    grader = Grader(root, pool=None, log=said.append)
+    assert set_up_gradebook(grader, said.append) == [CH1]
+    assert list(grader.assignments()) == [CH1]
+    assert (root / "chapters" / CH1 / NOTEBOOK1).read_bytes() == released
+    assert any(line.startswith("warning:") and "make release" in line for line in said), said
+    assert set_up_gradebook(grader, said.append) == []  # known now: nothing to do
+
+
 # ------------------------------------------------------------------ 3. grades out, for Canvas
 
 def _gradebook_course(root):

@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book instructor student examples browser test check release benchmark venv constraints clean
+.PHONY: book instructor student examples browser test check release grade benchmark venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -73,6 +73,12 @@ examples: venv
 # Regenerate the student notebooks in chapters/ from solutions/ (commit both).
 release: venv
 	$(BIN)/python -m book.release
+
+# The instructor's day: set up the gradebook for chapters it lacks, grade every new submission in
+# submitted/ with the sandboxed grader, write the feedback, export the grades (grader/engine/day.py,
+# export.py). GRADE_ARGS passes options, e.g. make grade GRADE_ARGS="--jobs 4 ch1_cross_correlation".
+grade: venv
+	$(BIN)/python -m grader grade $(GRADE_ARGS)
 
 # The tests read the built sites, so the book is built (or brought up to date) first.
 test: book

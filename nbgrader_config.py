@@ -25,7 +25,7 @@ c.Autograde.sanitize_preprocessors = [
     "nbgrader.preprocessors.ClearOutput",
     "nbgrader.preprocessors.DeduplicateIds",
     "nbgrader.preprocessors.OverwriteKernelspec",
-    "nbgrader.preprocessors.OverwriteCells",
+    "grader.engine.nbgrader_plugins.OverwriteCells",  # nbgrader's, without a false "checksum has changed!"
     "nbgrader.preprocessors.CheckCellMetadata",
 ]
 # Feedback shows test cells without their hidden part (nbgrader shows it by default, its issue #917),
@@ -35,7 +35,7 @@ c.Autograde.sanitize_preprocessors = [
 # needs no script and no internet. The formgrader's "generate feedback" makes the same pages.
 c.GenerateFeedback.preprocessors = [
     "nbgrader.preprocessors.GetGrades",
-    "nbgrader.preprocessors.ClearHiddenTests",
+    "grader.engine.nbgrader_plugins.ClearHiddenTests",  # nbgrader's, without a spurious config warning
     "grader.engine.feedback.MystToMarkdown",
     "grader.engine.feedback.FeedbackSummary",
     "nbconvert.preprocessors.TagRemovePreprocessor",
@@ -52,8 +52,11 @@ else:
     c.FeedbackExporter.mathjax_dir = str(_mathjax.home() / "static" / "mathjax")
     c.FeedbackExporter.svg_output_dir = str(_mathjax.svg_output())
 # Outputs of students' code (HTML a cell displayed, say) are kept inert in autograded notebooks.
+# nbgrader's own autograde (`nbgrader autograde`, the formgrader's Autograde button) would run
+# students' code in your kernel, outside the sandbox: GuardedExecute refuses, pointing to `make grade`.
+# For submissions you trust: nbgrader autograde ... --GuardedExecute.allow_unsandboxed=True
 c.Autograde.autograde_preprocessors = [
-    "nbgrader.preprocessors.Execute",
+    "grader.engine.nbgrader_plugins.GuardedExecute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
@@ -65,6 +68,10 @@ c.Autograde.autograde_preprocessors = [
 # Feedback pages render students' markdown and outputs: without sanitizing, a student's <script>
 # or onerror= would run in whoever opens the page.
 c.HTMLExporter.sanitize_html = True
+
+# `nbgrader export` writes its CSV with Python's csv module (nbgrader's own leaves a comma in a name
+# unquoted); make grade also writes a CSV for Canvas (grader/engine/export.py).
+c.ExportApp.plugin_class = "grader.engine.export.CsvExportPlugin"
 
 # Students may add at most this many cells; the first ones are kept, the rest dropped and reported.
 c.RestoreLayout.max_added_cells = 50

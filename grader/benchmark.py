@@ -143,6 +143,7 @@ def main(argv=None):
     plain_seconds, plain_peak = 0.0, 0
     for assignment in assignments:
         seconds, peak = timed([str(Path(sys.executable).parent / "nbgrader"), "autograde", assignment,
+                               "--GuardedExecute.allow_unsandboxed=True",  # trusted: the made-up class
                                "--log-level=ERROR"], plain)
         plain_seconds, plain_peak = plain_seconds + seconds, max(plain_peak, peak)
     print(f"  nbgrader autograde:       {plain_seconds:8.1f} s  ({plain_seconds / notebooks:.3f} s per notebook), "

@@ -9,6 +9,7 @@ import pytest
 
 from tests import course
 from tests.conftest import ungraded_copy
+from tests.test_grading_day import NOISE
 
 pytestmark = pytest.mark.slow
 
@@ -79,3 +80,25 @@ def test_a_killed_run_resumes_to_the_same_gradebook(graded_class, fast_graded_cl
     assert not (root / ".autograde-partial").exists()
     for student, assignment in _gradable(graded_class):
         assert course.cell_scores(root, student, assignment) == fast_graded_class.cells(student, assignment)
+
+
+def test_the_console_shows_only_what_an_instructor_can_act_on(fast_graded_class):
+    """No SQLAlchemy warning, no configuration warning, no "checksum has changed!" on honest
+    submissions, nothing of the workers' start-up (MXNet's engine, matplotlib's fonts): only the
+    summary, progress and what could not be graded."""
+    noise = [line for line in fast_graded_class.output.splitlines()
+             if NOISE.search(line) and not line.startswith("could not grade ")]
+    assert not noise, "\n".join(noise)
+
+
+def test_a_second_run_still_reports_the_whole_class(fast_graded_class):
+    """The summary is the class as it stands in the gradebook, not only what this run graded."""
+    result = course.run([course.sys.executable, "-m", "grader", "autograde"], cwd=fast_graded_class.root)
+    gradable = _gradable(fast_graded_class.nbgrader)
+    for assignment in course.chapters():
+        graded = sum(1 for _, a in gradable if a == assignment)
+        assert f"{assignment}: {graded} submissions graded so far (0 by this run)" in result.stdout, result.stdout
+    first = [line for line in fast_graded_class.output.splitlines() if "failed by" in line]
+    again = [line for line in result.stdout.splitlines() if "failed by" in line]
+    assert first and again == first
+    assert "this run graded 0 submissions; 1 could not be graded" in result.stdout

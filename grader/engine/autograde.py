@@ -33,6 +33,9 @@ from .pool import in_lanes
 from .printable import printable
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
+# Submissions that could not be graded, with why, kept across runs (the summary and the grade
+# export list them): {"<student>/<assignment>": reason}. Beside autograded/ for the same reason.
+PROBLEMS = ".autograde-problems.json"
 
 
 class _SharedGradebook:
@@ -293,8 +296,10 @@ def record_chain(config):
     """nbgrader's autograde preprocessors after execution (scores, late penalties, checks)."""
     from nbgrader.converters import Autograde
     from nbgrader.preprocessors import Execute
-    names = [p for p in Autograde(config=config).autograde_preprocessors if p is not Execute and p != "nbgrader.preprocessors.Execute"]
-    return _preprocessors(config, names)
+    from traitlets.utils.importstring import import_item
+    classes = [import_item(p) if isinstance(p, str) else p for p in Autograde(config=config).autograde_preprocessors]
+    # execution (nbgrader's Execute or a subclass, GuardedExecute) is what the workers do instead
+    return _preprocessors(config, [p for p in classes if not (isinstance(p, type) and issubclass(p, Execute))])
 
 
 def check_of(cell, course):
@@ -432,24 +437,50 @@ class Grader:
         self.db_url = self.coursedir.db_url
         self._sanitize, self._record = sanitize_chain(self.config), record_chain(self.config)
         self.gradebook = None  # the shared connection, while run() runs
+        self.found = 0
         self._shared_cells = {}
 
     # ---------------------------------------------------------------- what to grade
     def assignments(self, wanted=()):
         with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
             known = {a.name: [n.name for n in a.notebooks] for a in gradebook.assignments}
+        known = {name: notebooks for name, notebooks in known.items() if notebooks}
         unknown = [a for a in wanted if a not in known]
         if unknown:
-            raise GradingError(f"no assignment {', '.join(unknown)} in the gradebook: run "
-                               f"`nbgrader generate_assignment {unknown[0]}` first")
+            raise GradingError(f"the gradebook does not know {', '.join(unknown)}: set it up with `make grade` "
+                               f"(or `nbgrader generate_assignment {unknown[0]}`) first")
         return {name: known[name] for name in (wanted or sorted(known))}
 
+    def submitted_folder(self):
+        return Path(self.coursedir.format_path(self.coursedir.submitted_directory, ".", ".")).resolve()
+
     def submissions(self, assignment, students=()):
-        base = Path(self.coursedir.format_path(self.coursedir.submitted_directory, ".", "."))
+        base = self.submitted_folder()
         found = sorted(p.name for p in base.iterdir() if (p / assignment).is_dir()) if base.is_dir() else []
         return [s for s in found if not students or s in students]
 
-    def _done(self, student, assignment):
+    def check_set_up(self, assignments, students=(), wanted=()):
+        """A GradingError that says what to run when a set-up step is missing: no submissions, or
+        submissions of a chapter the gradebook does not know (never "nothing to grade")."""
+        base = self.submitted_folder()
+        folders = sorted({p.name for p in base.glob("*/*") if p.is_dir()
+                          and (not students or p.parent.name in students)}) if base.is_dir() else []
+        if not folders:
+            who = f" of {', '.join(students)}" if students else ""
+            raise GradingError(f"no submissions{who} in {base}: collect them there first, as "
+                               f"submitted/<student>/<chapter>/<notebook>.ipynb (`nbgrader collect`, "
+                               f"`nbgrader zip_collect`, or copy them), then run this again")
+        if not assignments:
+            raise GradingError(f"the gradebook ({self.db_url}) knows no chapter: set it up with `make grade` "
+                               f"(or `make release`), then run this again")
+        unknown = [name for name in folders if name not in assignments]
+        if unknown and not wanted:  # asked for some chapters by name, the others can wait
+            raise GradingError(f"submitted/ holds {', '.join(unknown)}, which the gradebook does not know: "
+                               f"set it up with `make grade` (or `nbgrader generate_assignment {unknown[0]}`), "
+                               f"or move those folders away, then run this again")
+
+    def is_graded(self, student, assignment):
+        """Whether the submission has been graded: its autograded folder is in place."""
         return Path(self.coursedir.format_path(self.coursedir.autograded_directory, student, assignment)).is_dir()
 
     # ---------------------------------------------------------------- grading
@@ -457,9 +488,13 @@ class Grader:
         """Grade everything not graded yet; {assignment: [Outcome]}."""
         shutil.rmtree(self.root / PARTIAL, ignore_errors=True)  # what a stopped run left half-done
         plan = []
-        for assignment, notebooks in self.assignments(assignments).items():
+        chosen = self.assignments(assignments)
+        self.check_set_up(self.assignments(), students, assignments)
+        self.found = 0  # submissions of the chosen assignments and students, graded or not
+        for assignment, notebooks in chosen.items():
             for student in self.submissions(assignment, students):
-                if self.force or not self._done(student, assignment):
+                self.found += 1
+                if self.force or not self.is_graded(student, assignment):
                     plan.append((assignment, notebooks, student))
         outcomes = defaultdict(list)
         progress = progress or _Progress(len(plan))
@@ -475,7 +510,37 @@ class Grader:
         shutil.rmtree(self.root / PARTIAL, ignore_errors=True)
         progress.finish()
         self._add_scores(outcomes)
+        self._keep_problems(outcomes)
         return dict(outcomes)
+
+    def problems(self):
+        """{(student, assignment): why it could not be graded}, as the runs so far left it."""
+        try:
+            kept = json.loads((self.root / PROBLEMS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return {tuple(key.split("/", 1)): reason for key, reason in kept.items()
+                if isinstance(reason, str) and key.count("/") == 1}
+
+    def _keep_problems(self, outcomes):
+        kept = self.problems()
+        for results in outcomes.values():
+            for outcome in results:
+                key = (outcome.student, outcome.assignment)
+                if outcome.problem:
+                    kept[key] = outcome.problem
+                else:
+                    kept.pop(key, None)
+        # a submission withdrawn from submitted/ is no longer a problem of the class
+        kept = {key: reason for key, reason in kept.items()
+                if (self.submitted_folder() / key[0] / key[1]).is_dir()}
+        path = self.root / PROBLEMS
+        if kept:
+            text = json.dumps({f"{s}/{a}": reason for (s, a), reason in sorted(kept.items())}, indent=1)
+            path.with_suffix(".tmp").write_text(text, encoding="utf-8")
+            os.replace(path.with_suffix(".tmp"), path)
+        elif path.exists():
+            path.unlink()
 
     def _prepare(self, assignment, notebooks, student):
         """Read and sanitize each notebook; the jobs for its workers."""
@@ -545,11 +610,14 @@ class Grader:
         submitted = Path(self.coursedir.format_path(self.coursedir.submitted_directory, student, assignment))
         timestamp = self.coursedir.get_existing_timestamp(str(submitted))
         gradebook = self.gradebook
-        gradebook.update_or_create_student(student)
-        if timestamp:
-            gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
-        else:
-            gradebook.update_or_create_submission(assignment, student)
+        # nbgrader builds a new submission's rows before adding it to the session: a query made
+        # meanwhile would flush them half-made (SQLAlchemy's "not in session" warnings).
+        with gradebook.batched():
+            gradebook.update_or_create_student(student)
+            if timestamp:
+                gradebook.update_or_create_submission(assignment, student, timestamp=timestamp)
+            else:
+                gradebook.update_or_create_submission(assignment, student)
         partial.mkdir(parents=True, exist_ok=True)
         for name, notebook in submission["notebooks"].items():
             if notebook is None:
@@ -605,7 +673,7 @@ class Grader:
         cd = self.coursedir
         paths = [cd.format_path(d, ".", ".") for d in
                  (cd.source_directory, cd.submitted_directory, cd.autograded_directory, cd.feedback_directory)]
-        paths += [self.root / PARTIAL, self.root / ".git", self.root / "tests",
+        paths += [self.root / PARTIAL, self.root / PROBLEMS, self.root / ".git", self.root / "tests",
                   *map(Path, self.course.private_paths(str(self.root)))]
         db = cd.db_url[len("sqlite:///"):] if cd.db_url.startswith("sqlite:///") else None
         return [str(p) for p in paths + ([db, db + "-journal"] if db else [])]
@@ -669,30 +737,65 @@ class _Progress:
 
 
 def summary(outcomes, grader):
-    """The table printed at the end: per assignment, scores and which cells students failed."""
+    """The table printed at the end: the class as it stands in the gradebook (every run so far),
+    per assignment its graded submissions, mean score and how many failed each graded cell, what
+    this run added, and what could not be graded and why."""
     isolation = next((o.isolation for results in outcomes.values() for o in results if o.isolation), None)
-    lines = [f"students' code ran with: {', '.join(isolation)}" if isolation else ""]
+    lines = [f"students' code ran with: {', '.join(isolation)}"] if isolation else []
     if isolation and any(item.startswith("NO ISOLATION") for item in isolation):
         lines.append("warning: students' code ran without isolation (--unsafe-no-isolation): it could "
                      "read and change anything you can; see README, 'What the grader guards against'")
-    for assignment, results in sorted(outcomes.items()):
-        graded = [o for o in results if not o.problem]
-        lines.append(f"\n{assignment}: {len(results)} submissions, {len(graded)} graded")
+    added = sum(1 for results in outcomes.values() for o in results if not o.problem)
+    failed_now = sum(1 for results in outcomes.values() for o in results if o.problem)
+    lines.append(f"this run graded {added} submission{'s' * (added != 1)}"
+                 + (f"; {failed_now} could not be graded" if failed_now else ""))
+    problems = grader.problems()
+    standing = class_standing(grader)
+    shown = sorted(set(outcomes) | {a for a, s in standing.items() if s["graded"]} | {a for _, a in problems})
+    for assignment in shown:
+        state = standing.get(assignment, {"graded": 0, "cells": [], "failed": {}, "mean": 0, "max_score": 0})
+        graded, new = state["graded"], sum(1 for o in outcomes.get(assignment, ()) if not o.problem)
+        lines.append(f"\n{assignment}: {graded} submission{'s' * (graded != 1)} graded so far "
+                     f"({new} by this run)")
         if graded:
-            mean = sum(o.score for o in graded) / len(graded)
-            lines.append(f"  mean score {mean:.2f} of {graded[0].max_score:g}")
-            failed = defaultdict(int)
-            for outcome in graded:
-                for cell in outcome.failed_cells:
-                    failed[cell] += 1
-            for cell in _graded_cells(grader, assignment):
-                lines.append(f"  {cell:<40} failed by {failed.get(cell, 0):>4} of {len(graded)}")
-        for outcome in results:
-            if outcome.problem:
-                lines.append(f"  could not grade {outcome.student}: {outcome.problem}")
+            lines.append(f"  mean score {state['mean']:.2f} of {state['max_score']:g}")
+            for cell in state["cells"]:
+                lines.append(f"  {cell:<40} failed by {state['failed'].get(cell, 0):>4} of {graded}")
+        for (student, name), reason in sorted(problems.items()):
+            if name == assignment:
+                lines.append(f"  could not grade {student}: {reason}")
     return printable("\n".join(lines), newlines=True)  # student ids and messages come from submissions
 
 
-def _graded_cells(grader, assignment):
+def class_standing(grader):
+    """{assignment: {"graded", "mean", "max_score", "cells" (graded cells in order),
+    "failed" ({cell: how many submissions scored below its points})}} over every submission in the
+    gradebook, whichever run graded it (scores as nbgrader computes them: late penalties included)."""
+    from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook
+    standing = {}
     with Gradebook(grader.db_url, grader.coursedir.course_id) as gradebook:
-        return [c.name for n in gradebook.find_assignment(assignment).notebooks for c in n.grade_cells]
+        for assignment in gradebook.assignments:
+            # a submission is graded when its autograded folder is there (nbgrader records one
+            # before grading it, and keeps the record when grading fails)
+            scores = [d for d in gradebook.submission_dicts(assignment.name)
+                      if grader.is_graded(d["student"], assignment.name)]
+            graded = {d["student"] for d in scores}
+            rows = (gradebook.db.query(SubmittedAssignment.student_id, GradeCell.name)
+                    .select_from(Grade)
+                    .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
+                    .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
+                    .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
+                    .join(GradeCell, Grade.cell_id == GradeCell.id)
+                    .filter(Assignment.name == assignment.name, Grade.auto_score.isnot(None),
+                            Grade.auto_score < GradeCell.max_score))
+            failed = defaultdict(int)
+            for student, cell in rows:
+                failed[cell] += student in graded
+            standing[assignment.name] = {
+                "graded": len(scores),
+                "mean": sum(d["score"] for d in scores) / len(scores) if scores else 0.0,
+                "max_score": assignment.max_score,
+                "cells": [c.name for n in assignment.notebooks for c in n.grade_cells],
+                "failed": dict(failed)}
+    return standing
+

@@ -1,9 +1,11 @@
 """Command line of the course's grader.
 
     python -m grader autograde [ASSIGNMENT ...] [--jobs N] [--scheduler ADDRESS] [--student ID ...] [--force]
+    python -m grader grade [the same options]   (make grade: set up, autograde, feedback, export)
 
-Run it from the course's root (where nbgrader_config.py is), after `nbgrader generate_assignment`
-and with submissions in nbgrader's layout, submitted/<student>/<assignment>/<notebook>.ipynb.
+Run it from the course's root (where nbgrader_config.py is), with submissions in nbgrader's layout,
+submitted/<student>/<assignment>/<notebook>.ipynb; `grade` sets the gradebook up first (autograde
+needs it done: `make grade`, `make release` or `nbgrader generate_assignment`).
 Scores go into nbgrader's gradebook, so `nbgrader generate_feedback` and `nbgrader export` follow.
 """
 import argparse
@@ -30,6 +32,9 @@ def _stop(signum, _frame):
 
 
 def main(argv=None):
+    # nbgrader runs `alembic` from PATH: this environment's bin/ first, so that
+    # `.venv/bin/python -m grader ...` works without activating the environment.
+    os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     for name in ("SIGTERM", "SIGHUP"):
         signal.signal(getattr(signal, name), _stop)
     # Logs may quote submissions: none of their control characters reach the terminal.
@@ -55,10 +60,20 @@ def _close_pool():
         _pool.pop().close()
 
 
+def _nothing_new(args, found):
+    """Why nothing was graded, true to what was asked (never "every submission is graded" when
+    there was none)."""
+    which = (f" of {', '.join(args.assignments)}" if args.assignments else "") + \
+            (f" by {', '.join(args.student)}" if args.student else "")
+    if found:
+        return f"nothing new to grade: every submission{which} in submitted/ is graded (--force grades again)"
+    return f"no submission{which} in submitted/: nothing was graded"
+
+
 def _main(argv):
     parser = argparse.ArgumentParser(prog="python -m grader", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    autograde = commands.add_parser("autograde", help="grade every submission not graded yet")
+    autograde = argparse.ArgumentParser(add_help=False)  # the options both commands take
     autograde.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
                            help="assignments to grade (default: every one in the gradebook)")
     autograde.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
@@ -81,6 +96,10 @@ def _main(argv):
     autograde.add_argument("--notebook-timeout", type=float, metavar="SECONDS",
                            help="wall time of a whole notebook, replays after a crash included (default: "
                                 f"c.FastGrader.notebook_timeout in nbgrader_config.py, or {Limits.notebook_seconds:g})")
+    commands.add_parser("autograde", parents=[autograde], help="grade every submission not graded yet")
+    commands.add_parser("grade", parents=[autograde],
+                        help="the instructor's day (make grade): set up the gradebook for chapters it lacks, "
+                             "grade every new submission, write the feedback, export the grades")
     args = parser.parse_args(argv)
     if args.cell_timeout <= 0 or args.case_timeout <= 0 or (args.notebook_timeout is not None
                                                             and args.notebook_timeout <= 0):
@@ -106,8 +125,12 @@ def _main(argv):
     if local:
         _pool.append(local)
     from .autograde import Grader, GradingError, summary
+    log = lambda text: print(text, file=sys.stderr)  # noqa: E731
     try:
-        grader = Grader(args.root, pool=None, force=args.force, log=lambda text: print(text, file=sys.stderr))
+        grader = Grader(args.root, pool=None, force=args.force, log=log)
+        if args.command == "grade":
+            from .day import set_up_gradebook
+            set_up_gradebook(grader, log)
         limits = Limits(cell_seconds=args.cell_timeout, check_seconds=args.case_timeout,
                         notebook_seconds=args.notebook_timeout or grader.options["notebook_timeout"])
         settings = settings_for(grader, limits, mode)
@@ -122,7 +145,15 @@ def _main(argv):
         print(f"error: {printable(str(error))}", file=sys.stderr)
         _close_pool()
         return 2
-    print(summary(outcomes, grader) if outcomes else "nothing to grade: every submission is graded (use --force to grade again)")
+    if not outcomes:
+        print(printable(_nothing_new(args, grader.found)))
+    print(summary(outcomes, grader))
+    if args.command == "grade":
+        from .day import write_feedback
+        from .export import export
+        _close_pool()  # the workers are done: their memory is not needed for what follows
+        write_feedback(grader, log)
+        print("\n".join(export(grader)))
     return 0
 
 

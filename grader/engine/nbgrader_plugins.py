@@ -10,14 +10,19 @@ Cells the student added are kept, at most ``max_added_cells`` of them (the first
 are dropped and reported). Their markdown and raw cells are kept as inert text only: a markdown
 cell showing the student's text in a code block, so no HTML or script of theirs is live in the
 autograded notebook or in the feedback page made from it.
+
+``GuardedExecute`` turns off nbgrader's own execution of students' code (plain ``nbgrader
+autograde``, the formgrader's Autograde button); ``OverwriteCells`` and ``ClearHiddenTests`` are
+nbgrader's without their false warnings.
 """
 import copy
 import json
 import os
 
 import nbformat
-from nbgrader.preprocessors import NbGraderPreprocessor
-from traitlets import Integer, Unicode
+from nbgrader import preprocessors as nbgrader_preprocessors
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool, Integer, List, Unicode
 
 from .printable import printable
 
@@ -155,3 +160,71 @@ class InertOutputs(NbGraderPreprocessor):
                     data[mime] = nh3.clean("".join(value) if isinstance(value, list) else str(value))
         return cell, resources
 
+
+class UnsandboxedGradingRefused(RuntimeError):
+    """Plain nbgrader autograde was asked to run students' code outside the grader's sandbox."""
+
+
+class GuardedExecute(Execute):
+    """nbgrader's Execute, turned off unless ``allow_unsandboxed``: plain ``nbgrader autograde``, and
+    the formgrader's Autograde button (which runs it), would run students' code in the instructor's
+    own kernel, with the instructor's files, network and credentials. It refuses before any cell
+    runs, with a message that says what grades safely. ``python -m grader autograde`` never runs
+    it (it executes in its sandboxes instead)."""
+
+    allow_unsandboxed = Bool(
+        False, help="Run students' code in your own kernel, without the grader's sandbox (only for "
+                    "submissions you trust)").tag(config=True)
+
+    def preprocess(self, nb, resources, *args, **kwargs):
+        if not self.allow_unsandboxed:
+            info = resources.get("nbgrader", {})
+            raise UnsandboxedGradingRefused(printable(
+                f"nbgrader's own autograde (the formgrader's Autograde button, `nbgrader autograde`) "
+                f"would run {info.get('student')}'s code for {info.get('assignment')} outside the "
+                f"grader's sandbox, so it is turned off for this course. Grade with `make grade` (or "
+                f"`.venv/bin/python -m grader autograde`) in the course's folder: the formgrader then "
+                f"shows its grades. For submissions you trust, `nbgrader autograde ... "
+                f"--GuardedExecute.allow_unsandboxed=True` runs plain nbgrader anyway."))
+        return super().preprocess(nb, resources, *args, **kwargs)
+
+
+class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):
+    """nbgrader's, without its warning on every feedback page. nbconvert's HTMLExporter configures
+    ``NbConvertBase.display_data_priority``, which nbgrader's preprocessors inherit as a trait that
+    cannot be configured (so traitlets warns "not recognized by ClearHiddenTests"); here it can."""
+
+    display_data_priority = List(NbGraderPreprocessor.display_data_priority.default_value).tag(config=True)
+
+
+class OverwriteCells(nbgrader_preprocessors.OverwriteCells):
+    """nbgrader's, without a false "checksum has changed!" on honest submissions.
+
+    nbgrader records each locked cell as the instructor wrote it, hidden tests included, and
+    releases it without them; so the released cell, unchanged, never matches its recorded checksum
+    and nbgrader warns about every hidden-test cell of every student while putting the hidden tests
+    back. Here a locked cell that is exactly the released form of the recorded one gets its hidden
+    tests back first; only a cell that differs from what was released is reported."""
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        gid = grade_id(cell)
+        if gid is not None and cell.cell_type == "code":
+            from nbgrader.api import MissingEntry
+            try:
+                recorded = self.gradebook.find_source_cell(gid, self.notebook_id, self.assignment_id)
+            except MissingEntry:
+                recorded = None
+            if recorded is not None and recorded.locked and cell.source == self._released(recorded):
+                cell.source = recorded.source
+        return super().preprocess_cell(cell, resources, cell_index)
+
+    def _released(self, recorded):
+        """The recorded cell's source as students got it: its hidden tests removed."""
+        hidden = self.__dict__.get("_hidden") or self.__dict__.setdefault(
+            "_hidden", nbgrader_preprocessors.ClearHiddenTests(parent=self))
+        released = nbformat.v4.new_code_cell(recorded.source)
+        try:
+            hidden._remove_hidden_test_region(released)
+        except RuntimeError:  # unbalanced markers: no released form to match
+            return None
+        return released.source

@@ -351,8 +351,33 @@ def die_with_parent():
         os._exit(1)
 
 
+def quietly(work):
+    """Run ``work()`` with this process's stderr kept aside: what libraries print while they start
+    (MXNet naming its engine, matplotlib building its font cache) is nothing an instructor can act
+    on. Shown after all if ``work`` fails."""
+    import tempfile
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as kept:
+        os.dup2(kept.fileno(), 2)
+        try:
+            return work()
+        except BaseException:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            kept.seek(0)
+            os.write(2, kept.read())
+            raise
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
 if __name__ == "__main__":
     die_with_parent()
-    graded = courses.load(sys.argv[1])   # python -m grader.engine.worker COURSE-MODULE
-    graded.warm_up()  # while the instructor's process is still reading the class
+    # python -m grader.engine.worker COURSE-MODULE; warmed up while the instructor's process is
+    # still reading the class
+    graded = quietly(lambda: courses.load(sys.argv[1]))
+    quietly(graded.warm_up)
     sys.exit(main(graded))

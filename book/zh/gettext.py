@@ -1,0 +1,38 @@
+"""Extract the site's messages and merge them into the Chinese catalogs: ``python -m book.zh.gettext OUT``.
+
+Runs Sphinx's gettext builder through jupyter-book with the Chinese site's configuration
+(book/zh/_config.yml) but without executing the notebooks (messages come from markdown cells and
+pages only), writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update``
+merges them into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones
+fuzzy, and tests/test_translations.py fails until they are translated.
+"""
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def main(out):
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((REPO / "book" / "zh" / "_config.yml").read_text("utf8"))
+    config["execute"]["execute_notebooks"] = "off"     # the catalogs hold text, not outputs
+    # The site's own extensions concern HTML pages (MathJax, the download, the switch), not text.
+    sphinx = config["sphinx"]["config"]
+    sphinx["extensions"] = [name for name in sphinx["extensions"] if not name.startswith("book.")]
+    (out / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf8")
+    subprocess.run([BIN / "jupyter-book", "build", str(REPO), "--config", str(out / "_config.yml"),
+                    "--toc", str(REPO / "_toc.yml"), "--path-output", str(out),
+                    "--builder", "custom", "--custom-builder", "gettext"], check=True)
+    subprocess.run([BIN / "sphinx-intl", "update", "-p", str(out / "_build" / "gettext"), "-l", "zh_CN",
+                    "-d", str(REPO / "locales")], check=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit("usage: python -m book.zh.gettext OUT")
+    main(sys.argv[1])

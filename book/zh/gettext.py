@@ -16,19 +16,26 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def main(out):
+def extract(out):
+    """The message templates of every page (``OUT/_build/gettext/**/*.pot``); returns their folder."""
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "book" / "zh" / "_config.yml").read_text("utf8"))
     config["execute"]["execute_notebooks"] = "off"     # the catalogs hold text, not outputs
-    # The site's own extensions concern HTML pages (MathJax, the download, the switch), not text.
+    # The site's own extensions concern HTML pages (MathJax, the download, the switch), not text;
+    # book.i18n decides which text is translatable, so it stays.
     sphinx = config["sphinx"]["config"]
-    sphinx["extensions"] = [name for name in sphinx["extensions"] if not name.startswith("book.")]
+    sphinx["extensions"] = [name for name in sphinx["extensions"] if not name.startswith("book.") or name == "book.i18n"]
     (out / "_config.yml").write_text(yaml.safe_dump(config, allow_unicode=True), "utf8")
     subprocess.run([BIN / "jupyter-book", "build", str(REPO), "--config", str(out / "_config.yml"),
                     "--toc", str(REPO / "_toc.yml"), "--path-output", str(out),
-                    "--builder", "custom", "--custom-builder", "gettext"], check=True)
-    subprocess.run([BIN / "sphinx-intl", "update", "-p", str(out / "_build" / "gettext"), "-l", "zh_CN",
+                    "--builder", "custom", "--custom-builder", "gettext"], check=True, stdout=subprocess.DEVNULL)
+    return out / "_build" / "gettext"
+
+
+def main(out):
+    templates = extract(out)
+    subprocess.run([BIN / "sphinx-intl", "update", "-p", str(templates), "-l", "zh_CN",
                     "-d", str(REPO / "locales")], check=True)
 
 

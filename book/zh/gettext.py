@@ -1,8 +1,7 @@
 """Extract the site's messages and merge them into the Chinese catalogs: ``python -m book.zh.gettext OUT``.
 
 Runs Sphinx's gettext builder through jupyter-book with the Chinese site's configuration
-(book/zh/_config.yml) but without executing the notebooks (messages come from markdown cells and
-pages only), writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update``
+(book/zh/_config.yml) and the English build's executed notebooks (for the figures' captions), writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update``
 merges them into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones
 fuzzy, and tests/test_translations.py fails until they are translated.
 """
@@ -21,7 +20,15 @@ def extract(out):
     out = Path(out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     config = yaml.safe_load((REPO / "book" / "zh" / "_config.yml").read_text("utf8"))
-    config["execute"]["execute_notebooks"] = "off"     # the catalogs hold text, not outputs
+    # Figure captions are text of the outputs (myst-nb makes a figure of an output image whose cell
+    # has a caption), so the notebooks' outputs are needed: those of the English build's cache
+    # (make book), or, where it has none, executed into it.
+    cache = REPO / "_build" / ".jupyter_cache"
+    cache.mkdir(parents=True, exist_ok=True)
+    (out / "_build").mkdir(exist_ok=True)
+    link = out / "_build" / ".jupyter_cache"
+    if not link.is_symlink():
+        link.symlink_to(cache, target_is_directory=True)
     # The site's own extensions concern HTML pages (MathJax, the download, the switch), not text;
     # book.i18n decides which text is translatable, so it stays.
     sphinx = config["sphinx"]["config"]

@@ -4,7 +4,7 @@ page that leads to the same page on the other site, and a search index of Chines
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -139,3 +139,15 @@ def test_the_chinese_search_finds_words_inside_sentences():
     assert "chapters/ch1_cross_correlation/cross_correlation" in pages_with("互相关")
     # The English site has no Chinese sentence to segment: only the terms it quotes.
     assert not search_index(ENGLISH)["terms"].get("重叠")
+
+
+def test_every_relative_link_of_the_chinese_site_leads_to_a_file():
+    broken = []
+    for page in site_pages(CHINESE):
+        for link in soup(CHINESE / page).select("a[href]"):
+            target = urlsplit(link["href"])
+            if target.scheme or not target.path:
+                continue
+            if not ((CHINESE / page).parent / unquote(target.path)).exists():
+                broken.append(f"{page}: {link['href']}")
+    assert not broken, f"{len(broken)} broken links on the Chinese site: {broken[:5]}"

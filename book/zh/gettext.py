@@ -1,8 +1,8 @@
 """Extract the site's messages and merge them into the Chinese catalogs: ``python -m book.zh.gettext OUT``.
 
 Runs Sphinx's gettext builder through jupyter-book with the Chinese site's configuration
-(book/zh/_config.yml) and the English build's executed notebooks (for the figures' captions), writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update``
-merges them into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones
+(book/zh/_config.yml) and the English build's executed notebooks (for the figures' captions),
+writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update`` merges them into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones
 fuzzy, and tests/test_translations.py fails until they are translated.
 """
 import subprocess

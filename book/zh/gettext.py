@@ -3,7 +3,8 @@
 Runs Sphinx's gettext builder through jupyter-book with the Chinese site's configuration
 (book/zh/_config.yml) and the English build's executed notebooks (for the figures' captions),
 writing the templates (.pot) into ``OUT/_build/gettext``, then ``sphinx-intl update`` merges them
-into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones fuzzy, and tests/test_translations.py fails until they are translated.
+into ``locales/zh_CN/LC_MESSAGES/``: new messages come out untranslated, changed ones fuzzy, and
+tests/test_translations.py fails until they are translated.
 """
 import subprocess
 import sys

@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book instructor student examples browser test check release grade benchmark venv constraints clean
+.PHONY: book zh gettext instructor student examples browser test check release grade benchmark venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -42,8 +42,30 @@ book: venv student
 	$(BIN)/python -m book.cache_key $(SITE) || exit 1; \
 	$(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
 	echo "student site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"; \
+	$(MAKE) --no-print-directory zh || exit 1; \
 	$(MAKE) --no-print-directory instructor || exit 1; \
 	echo "book built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"
+
+# The Chinese site (book/zh/_config.yml: the same sources, translated by locales/zh_CN/) into
+# $(SITE)/html/zh, after the English one: its execution cache is the English build's (a link), so
+# no notebook runs again. Built in $(SITE)/zh, then copied into the English site so that the
+# language switch's relative links work from disk and from a server.
+zh: venv student
+	@start=$$(date +%s); \
+	$(BIN)/python -m book.vendor || exit 1; \
+	$(BIN)/python -m book.cache_key $(SITE)/zh/_build || exit 1; \
+	rm -rf $(SITE)/zh/_build/.jupyter_cache; mkdir -p $(SITE)/.jupyter_cache $(SITE)/zh/_build; \
+	ln -sfn $(abspath $(SITE))/.jupyter_cache $(SITE)/zh/_build/.jupyter_cache; \
+	ln -sfn $(abspath $(SITE))/student.zip $(SITE)/zh/_build/student.zip; \
+	$(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
+	mkdir -p $(SITE)/html && rm -rf $(SITE)/html/zh && cp -a $(SITE)/zh/_build/html $(SITE)/html/zh || exit 1; \
+	echo "Chinese site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/zh/index.html"
+
+# The message catalogs of the Chinese site: extract the English site's messages (Sphinx's gettext
+# builder) and merge them into locales/zh_CN/LC_MESSAGES/*.po (sphinx-intl); new or changed
+# messages come out untranslated or fuzzy, and tests/test_translations.py fails until they are translated.
+gettext: venv
+	$(BIN)/python -m book.zh.gettext $(SITE)/gettext
 
 # The instructor's site alone: solutions/ executed, into $(SITE)/instructor/html.
 instructor: venv

@@ -2,7 +2,13 @@
 
 Each figure computes the numbers it shows (with numpy, independently of the exercises), so a
 figure cannot disagree with the text's arithmetic.
+
+A figure of fixed numbers is drawn once per process and shown as that PNG afterwards
+(``drawn_once``): the grader runs a chapter's figure cells in every submission, and the worker
+draws them all once (``prepare``) before it forks its sandboxes.
 """
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Rectangle
@@ -10,6 +16,40 @@ from matplotlib.patches import Rectangle
 WINDOW = "#4c72b0"      # the cells the current window covers, and its result
 PADDING = "#dddddd"     # zero padding
 CELL = "white"
+
+
+_DRAWN = []   # the figures of fixed numbers, for prepare()
+
+
+def drawn_once(draw):
+    """A figure function that shows its figure as Jupyter's inline backend would (a PNG, cropped
+    to what is drawn), drawing it only the first time it is called with these arguments."""
+    pngs = {}
+
+    def png(*args, **kwargs):
+        key = (args, tuple(sorted(kwargs.items())))
+        if key not in pngs:
+            from IPython.core.pylabtools import print_figure
+            figure = draw(*args, **kwargs)
+            pngs[key] = print_figure(figure, "png", bbox_inches="tight")
+            plt.close(figure)
+        return pngs[key]
+
+    @functools.wraps(draw)
+    def show(*args, **kwargs):
+        from IPython.display import Image, display
+        display(Image(data=png(*args, **kwargs), format="png"))
+
+    show.png, show.draw = png, draw
+    _DRAWN.append(show)
+    return show
+
+
+def prepare():
+    """Draw every figure of fixed numbers once, with its default arguments (in a grading worker,
+    before it forks: every sandbox then shows them without drawing)."""
+    for figure in _DRAWN:
+        figure.png()
 
 
 def correlate(X, K, padding=(0, 0), strides=(1, 1)):
@@ -71,23 +111,27 @@ def operation(X, K, title_x="Input", title_k="Kernel", padding=(0, 0), strides=(
     return _finish(fig, ax, x, 0, top)
 
 
+@drawn_once
 def correlation_window():
     """Chapter 1: the window that gives 19 = 0×0 + 1×1 + 3×2 + 4×3."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]))
 
 
+@drawn_once
 def padding_figure():
     """Chapter 4: a 3×3 input padded with one zero on every side, so the 2×2 kernel gives 4×4."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
                      title_x="Input, padding 1 per side")
 
 
+@drawn_once
 def stride_figure():
     """Chapter 4: padding 1 and strides (3, 2): the windows jump by 3 rows and 2 columns."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
                      strides=(3, 2), window=(1, 1), title_x="Input, padding 1, strides (3, 2)")
 
 
+@drawn_once
 def edge_figure():
     """Chapter 2: the image with a dark band and the edges that the kernel [[1, -1]] finds."""
     X = np.ones((6, 8))
@@ -108,6 +152,7 @@ def edge_figure():
 FIELD = "#dd8452"       # a receptive field that spans more than one window
 
 
+@drawn_once
 def receptive_field_figure():
     """Chapter 2, d2l's two-layer example: a 2×2 layer on a 3×3 input X gives Y (2×2), a second
     2×2 layer on Y gives Z (1×1). Y[0, 0] depends on a 2×2 window of X; Z on all nine pixels of X.
@@ -153,6 +198,7 @@ def learning_rate_figure(runs):
     return fig
 
 
+@drawn_once
 def channels_figure():
     """Chapter 5: two input channels, each correlated with its own kernel, summed: 56 = 19 + 37."""
     X = np.stack([np.arange(9).reshape(3, 3), np.arange(1, 10).reshape(3, 3)])
@@ -175,6 +221,7 @@ def conv_1x1_example():
     return X, K
 
 
+@drawn_once
 def conv_1x1_figure(pixel=(1, 2), channel=1):
     """Chapter 6: the 1×1 cross-correlation as one matrix product. Top: the input's three channels,
     the kernel and the output, with one output pixel and the input pixels it reads shaded. Bottom:
@@ -215,6 +262,7 @@ def im2col_example():
     return X, np.stack([K, K + 1, K + 2])
 
 
+@drawn_once
 def im2col_figure(position=(0, 1)):
     """Chapter 6's capstone: each 2×2×2 window of the two-channel input becomes one column of an
     8 × 4 matrix (channel, then row, then column of the window), each kernel one row of a 3 × 8

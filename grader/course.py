@@ -91,6 +91,8 @@ class ConvolutionCourse:
                 __import__(module)
             except ImportError:  # a Dask worker elsewhere may not have the book
                 pass
+        from course_runtime import figures
+        figures.prepare()  # drawn here once, not in every sandbox that runs a figure cell
 
     def cases(self, check_id, seed):
         return self.checks[check_id].cases(np.random.default_rng(seed))

@@ -250,6 +250,9 @@ def test_a_chapter_reads_well_in_the_students_jupyterlab(lab, notebook):
     boxes = page.eval_on_selector_all(".jp-MarkdownCell aside.myst-admonition .myst-admonition-header",
                                       "els => els.map(e => e.textContent.trim())")
     assert sorted(boxes) == sorted(title or name.capitalize() for name, title in directives)
+    if boxes:  # and a screenshot of the first box
+        page.locator(".jp-MarkdownCell aside.myst-admonition").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot.with_name(f"{screenshot.stem}-box.png")))
     assert nbgrader_ui(page) == [], "nbgrader's instructor extensions in the students' JupyterLab"
     assert lab.external == [], f"JupyterLab tried to load from other hosts: {lab.external}"
 

@@ -8,6 +8,7 @@ os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import json  # noqa: E402
+import shutil  # noqa: E402
 import subprocess  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -147,12 +148,15 @@ def edition(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def student_venv(edition, tmp_path_factory):
-    """A fresh virtual environment with the edition's requirements.txt only (pip run in the
-    edition): its python. Made once per session (about two minutes), for every test that needs it."""
-    folder, _ = edition
+    """A fresh virtual environment with the edition's requirements.txt only, pip run in a copy of
+    the edition as a student's download (``-e .`` writes its egg-info there, and the edition is
+    shared with tests that check what it holds): its python. Made once per session (about two
+    minutes), for every test that needs it."""
     if not Path(STUDENT_PYTHON).is_file():
         pytest.fail(f"{STUDENT_PYTHON} is missing: set STUDENT_PYTHON to a Python 3.11")
-    venv = tmp_path_factory.mktemp("student-venv") / ".venv"
+    scratch = tmp_path_factory.mktemp("student-venv")
+    folder = Path(shutil.copytree(edition[0], scratch / "download"))
+    venv = scratch / ".venv"
     course.run([STUDENT_PYTHON, "-m", "venv", str(venv)], cwd=folder)
     python = venv / "bin" / "python"
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_CONSTRAINT")}

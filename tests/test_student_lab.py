@@ -19,6 +19,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -195,11 +196,18 @@ def myst_in_source(notebook):
 
 
 @pytest.fixture(scope="module")
-def student_lab(student_venv, edition, browser, tmp_path_factory):  # noqa: F811
-    """JupyterLab of the student edition's environment, serving the edition's folder."""
+def lab_folder(edition, tmp_path_factory):
+    """A copy of the edition for JupyterLab to serve: it writes .ipynb_checkpoints/ next to the
+    notebooks it opens, and the edition is shared with tests that check what it holds."""
     folder, _ = edition
-    with jupyter_lab(Path(student_venv).parent, folder, tmp_path_factory.mktemp("student-lab")) as (origin, token):
-        yield origin, token
+    return Path(shutil.copytree(folder, tmp_path_factory.mktemp("lab") / "edition"))
+
+
+@pytest.fixture(scope="module")
+def student_lab(student_venv, lab_folder, browser, tmp_path_factory):  # noqa: F811
+    """JupyterLab of the student edition's environment, serving (a copy of) the edition's folder."""
+    with jupyter_lab(Path(student_venv).parent, lab_folder, tmp_path_factory.mktemp("student-lab")) as server:
+        yield server
 
 
 @pytest.fixture
@@ -257,12 +265,11 @@ def test_a_chapter_reads_well_in_the_students_jupyterlab(lab, notebook):
     assert lab.external == [], f"JupyterLab tried to load from other hosts: {lab.external}"
 
 
-def test_the_checks_find_raw_myst_and_nbgrader_where_they_are(edition, browser, tmp_path):  # noqa: F811
+def test_the_checks_find_raw_myst_and_nbgrader_where_they_are(lab_folder, browser, tmp_path):  # noqa: F811
     """The instructor's environment (with nbgrader), jupyterlab-myst turned off: raw roles, the
     Important box as a code block, nbgrader's menu and panel are all found."""
-    folder, _ = edition
     notebook = next(n for n in CHAPTERS if "ch4_" in n)
-    with jupyter_lab(Path(sys.executable).parent, folder, tmp_path, disabled=["jupyterlab-myst"]) as server:
+    with jupyter_lab(Path(sys.executable).parent, lab_folder, tmp_path, disabled=["jupyterlab-myst"]) as server:
         visit = Lab(browser, *server)
         try:
             page = visit.open(notebook)

@@ -18,7 +18,8 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-# The pins must install on every Python 3.11.x. (Python 3.8 to 3.10 are not yet checked.)
+# The pins must install on every Python 3.11.x, the range the README, pyproject.toml and
+# book/check_python.py promise (tests/test_setup.py checks that they agree).
 OLDEST_PYTHON = "3.11.0"
 # Debian 12's own Python first: every user of the machine can run it.
 CANDIDATES = ("/usr/bin/python3.11", "python3.11")

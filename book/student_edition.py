@@ -13,11 +13,14 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from packaging.utils import canonicalize_name
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "course_runtime" / "examples.json"
-# The edition's direct dependencies, pinned to the versions of constraints.txt.
-REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab")
+# The edition's direct dependencies, pinned to the versions of constraints.txt. jupyterlab-myst
+# renders the chapters' MyST ({term} roles, admonitions) in JupyterLab. No nbgrader: its JupyterLab
+# extensions are the instructor's (Create Assignment, Formgrader), and students need none of it.
+REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
 ZIP_FOLDER = "cnn-course-student"   # the folder a student gets when unzipping the download
 
 
@@ -117,7 +120,7 @@ def requirements(constraints=REPO / "constraints.txt"):
     for line in Path(constraints).read_text().splitlines():
         name, sep, version = line.strip().partition("==")
         if sep and not name.startswith("#"):
-            pins[name.lower()] = version
+            pins[canonicalize_name(name)] = version  # jupyterlab_myst: jupyterlab-myst
     missing = [name for name in REQUIREMENTS if name not in pins]
     if missing:
         raise SystemExit(f"constraints.txt pins no {', '.join(missing)}")

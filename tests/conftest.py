@@ -8,6 +8,8 @@ os.environ.setdefault("MXNET_ENGINE_TYPE", "NaiveEngine")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import json  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -128,3 +130,37 @@ def fast_graded_class(graded_class, tmp_path_factory):
         course.nbgrader("generate_feedback", assignment, cwd=root)
     course.nbgrader("export", "--to", str(root / "grades.csv"), cwd=root)
     return FastGradedClass(root, result.stdout + result.stderr, graded_class)
+
+
+# ---------------------------------------------------------------- the student edition
+
+# The Python a student's environment is made with: Debian 12's own (3.11.2) unless told otherwise.
+STUDENT_PYTHON = os.environ.get("STUDENT_PYTHON", "/usr/bin/python3.11")
+
+
+@pytest.fixture(scope="session")
+def edition(tmp_path_factory):
+    """`make student` into a scratch folder: (folder, zip)."""
+    out = tmp_path_factory.mktemp("edition")
+    course.run(["make", "--no-print-directory", "student", f"OUT={out}"], cwd=course.REPO)
+    return out / "_build" / "student", out / "_build" / "student.zip"
+
+
+@pytest.fixture(scope="session")
+def student_venv(edition, tmp_path_factory):
+    """A fresh virtual environment with the edition's requirements.txt only, pip run in a copy of
+    the edition as a student's download (``-e .`` writes its egg-info there, and the edition is
+    shared with tests that check what it holds): its python. Made once per session (about two
+    minutes), for every test that needs it."""
+    if not Path(STUDENT_PYTHON).is_file():
+        pytest.fail(f"{STUDENT_PYTHON} is missing: set STUDENT_PYTHON to a Python 3.11")
+    scratch = tmp_path_factory.mktemp("student-venv")
+    folder = Path(shutil.copytree(edition[0], scratch / "download"))
+    venv = scratch / ".venv"
+    course.run([STUDENT_PYTHON, "-m", "venv", str(venv)], cwd=folder)
+    python = venv / "bin" / "python"
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_CONSTRAINT")}
+    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
+                            cwd=folder, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return python

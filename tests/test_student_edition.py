@@ -3,7 +3,8 @@
 Fast: the edition holds the chapter notebooks, the runtime, a pinned requirements.txt and a README,
 and nothing of the instructor's; the runtime's visible checks agree with the grader's; its expected
 outputs are those the grader computes now. Slow: a fresh virtual environment made from the
-edition's requirements.txt alone runs every chapter, with the instructor's answers (every visible
+edition's requirements.txt alone (the ``student_venv`` fixture of conftest.py, shared with
+tests/test_student_lab.py) runs every chapter, with the instructor's answers (every visible
 check passes) and with the stubs (every visible check fails with the stub message).
 """
 import ast
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from packaging.utils import canonicalize_name
 
 from book import student_edition
 from course_runtime import checking, given
@@ -33,14 +35,6 @@ HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END H
 ALLOWED = re.compile(r"(chapters/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README\.md|requirements\.txt"
                      r"|pyproject\.toml|\.gitignore)")
 STUB_MESSAGE = "is still the stub (it raised NotImplementedError)"
-
-
-@pytest.fixture(scope="module")
-def edition(tmp_path_factory):
-    """`make student` into a scratch folder: (folder, zip)."""
-    out = tmp_path_factory.mktemp("edition")
-    course.run(["make", "--no-print-directory", "student", f"OUT={out}"], cwd=REPO)
-    return out / "_build" / "student", out / "_build" / "student.zip"
 
 
 # ---------------------------------------------------------------- what must not leak
@@ -135,10 +129,14 @@ def test_the_leak_check_finds_the_instructors_code_in_this_repository():
 
 
 def test_requirements_are_the_pins_of_constraints():
-    pins = dict(line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)
+    pins = {canonicalize_name(name): version for name, version in
+            (line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)}
     lines = [line for line in student_edition.requirements().splitlines() if line and not line.startswith("#")]
-    assert lines == [f"{name}=={pins[name]}" for name in ("mxnet", "numpy", "matplotlib", "jupyterlab")] + ["-e ."]
+    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
+    assert lines == [f"{name}=={pins[name]}" for name in names] + ["-e ."]
     assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
+    # nbgrader's JupyterLab extensions are the instructor's: students get no nbgrader.
+    assert "nbgrader" not in student_edition.requirements()
 
 
 def test_each_chapter_says_what_it_needs_to_run():
@@ -283,9 +281,6 @@ def test_launch_buttons_wait_for_the_students_repository():
 
 # ---------------------------------------------------------------- slow: a student's fresh environment
 
-STUDENT_PYTHON = os.environ.get("STUDENT_PYTHON", "/usr/bin/python3.11")
-
-
 # Runs in the student's environment: nbclient and the kernel are the edition's, not ours.
 RUNNER = """
 import sys, nbformat
@@ -320,22 +315,6 @@ def _visible_check_outputs(notebook):
         return output.get("text", "")
     return {check_id: "\n".join(text(o) for o in c.get("outputs", []))
             for c in notebook.cells if course.nbgrader_meta(c).get("grade") for check_id in course.check_ids(c)}
-
-
-@pytest.fixture(scope="module")
-def student_venv(edition, tmp_path_factory):
-    """A fresh virtual environment with the edition's requirements.txt only (pip run in the edition)."""
-    folder, _ = edition
-    if not Path(STUDENT_PYTHON).is_file():
-        pytest.fail(f"{STUDENT_PYTHON} is missing: set STUDENT_PYTHON to a Python 3.11")
-    venv = tmp_path_factory.mktemp("student-venv") / ".venv"
-    course.run([STUDENT_PYTHON, "-m", "venv", str(venv)], cwd=folder)
-    python = venv / "bin" / "python"
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_CONSTRAINT")}
-    result = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "-r", "requirements.txt"],
-                            cwd=folder, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return python
 
 
 @pytest.mark.slow

@@ -4,8 +4,9 @@ Each figure computes the numbers it shows (with numpy, independently of the exer
 figure cannot disagree with the text's arithmetic.
 
 A figure of fixed numbers is drawn once per process and shown as that PNG afterwards
-(``drawn_once``): the grader runs a chapter's figure cells in every submission, and the worker
-draws them all once (``prepare``) before it forks its sandboxes.
+(``drawn_once``). The grader runs a chapter's cells before its first exercise once per chapter,
+but a figure cell after an exercise in every submission: such a figure is marked ``ahead``, and
+the grading worker draws it once (``prepare``) before it forks its sandboxes.
 """
 import functools
 
@@ -18,12 +19,15 @@ PADDING = "#dddddd"     # zero padding
 CELL = "white"
 
 
-_DRAWN = []   # the figures of fixed numbers, for prepare()
+_AHEAD = []   # the figures a chapter shows after an exercise, for prepare()
 
 
-def drawn_once(draw):
+def drawn_once(draw=None, *, ahead=False):
     """A figure function that shows its figure as Jupyter's inline backend would (a PNG, cropped
-    to what is drawn), drawing it only the first time it is called with these arguments."""
+    to what is drawn), drawing it only the first time it is called with these arguments.
+    ``ahead``: a chapter shows it after an exercise (tests/test_figures.py checks the marks)."""
+    if draw is None:
+        return functools.partial(drawn_once, ahead=ahead)
     pngs = {}
 
     def png(*args, **kwargs):
@@ -40,15 +44,16 @@ def drawn_once(draw):
         from IPython.display import Image, display
         display(Image(data=png(*args, **kwargs), format="png"))
 
-    show.png, show.draw = png, draw
-    _DRAWN.append(show)
+    show.png, show.draw, show.ahead = png, draw, ahead
+    if ahead:
+        _AHEAD.append(show)
     return show
 
 
 def prepare():
-    """Draw every figure of fixed numbers once, with its default arguments (in a grading worker,
-    before it forks: every sandbox then shows them without drawing)."""
-    for figure in _DRAWN:
+    """Draw the figures marked ``ahead`` once, with their default arguments (in a grading worker,
+    before it forks: no sandbox then draws them)."""
+    for figure in _AHEAD:
         figure.png()
 
 
@@ -262,7 +267,7 @@ def im2col_example():
     return X, np.stack([K, K + 1, K + 2])
 
 
-@drawn_once
+@drawn_once(ahead=True)
 def im2col_figure(position=(0, 1)):
     """Chapter 6's capstone: each 2×2×2 window of the two-channel input becomes one column of an
     8 × 4 matrix (channel, then row, then column of the window), each kernel one row of a 3 × 8

@@ -62,3 +62,24 @@ def test_stopping_releases_every_waiting_worker():
     for waiter in waiters:
         waiter.join(5)
     assert results == [None, None]
+
+
+def test_a_worker_does_not_help_with_a_lanes_last_few_jobs():
+    # Helping starts with the chapter's shared cells (a zygote): not worth it for the last few jobs.
+    lanes = _Lanes(2, sizes=[1, 4], help_from=3)
+    lanes.put(0, ["a1"])
+    lanes.put(1, ["b1", "b2"])
+    assert lanes.get(0) == "a1"
+    lanes.finish(0)
+    assert lanes.get(0) == "b1"        # lane 1 has 4 left: worth helping
+    assert lanes.get(1) == "b2"        # 2 left now
+    lanes.put(1, ["b3", "b4"])
+    helper = []
+    waiter = threading.Thread(target=lambda: helper.append(lanes.get(0)))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive() and not helper  # 2 left, under help_from: lane 1's own worker takes them
+    assert lanes.get(1) == "b3" and lanes.get(1) == "b4"
+    lanes.finish(1)
+    waiter.join(5)
+    assert helper == [None]

@@ -500,7 +500,7 @@ class Grader:
         progress = progress or _Progress(len(plan))
         lanes = in_lanes(plan, getattr(self.pool, "lanes", 1), assignment_of=lambda item: item[0])
         with shared_gradebook(self.db_url, self.coursedir.course_id) as self.gradebook:
-            prepared = [(self._prepare(*item) for item in lane) for lane in lanes]
+            prepared = [_Prepared(lane, self._prepare) for lane in lanes]
             # closed however the loop ends (a stopped run included): its workers go with it
             with closing(self.pool.map_submissions(prepared)) as finished:
                 for submission in finished:
@@ -683,6 +683,20 @@ class Grader:
         import importlib.util
         spec = importlib.util.find_spec("course_runtime")
         return [os.path.dirname(spec.origin)] if spec and spec.origin else []
+
+
+class _Prepared:
+    """A lane of the plan, each submission read and sanitized only when the pool asks for it; its
+    length tells the pool how many are left."""
+
+    def __init__(self, plan, prepare):
+        self._plan, self._prepare = plan, prepare
+
+    def __len__(self):
+        return len(self._plan)
+
+    def __iter__(self):
+        return (self._prepare(*item) for item in self._plan)
 
 
 @contextmanager

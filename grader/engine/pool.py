@@ -143,18 +143,31 @@ def in_lanes(plan, lanes, assignment_of):
 
 class _Lanes:
     """Jobs waiting for a worker, one queue per lane. A worker takes the oldest job of its own
-    lane; once its lane is finished it helps the lane with the most jobs waiting."""
+    lane; once its lane is finished it helps the lane with the most jobs left, if that lane has at
+    least ``help_from`` left: to help, a worker first runs the chapter's shared cells, which costs
+    as much as several submissions, so helping with the last few would finish later, not sooner."""
 
-    def __init__(self, count):
+    def __init__(self, count, sizes=None, help_from=6):
         self.waiting = [collections.deque() for _ in range(count)]
         self.finished = [False] * count
         self.stopped = False
+        self._left = list(sizes) if sizes is not None else [None] * count   # jobs not yet taken; None: unknown
+        self._help_from = help_from
         self._changed = threading.Condition()
 
     def put(self, lane, items):
         with self._changed:
             self.waiting[lane].extend(items)
             self._changed.notify_all()
+
+    def _take(self, lane):
+        if self._left[lane] is not None:  # counted in submissions: a lane's last ones are few jobs
+            self._left[lane] = max(self._left[lane] - 1, 0)
+        return self.waiting[lane].popleft()
+
+    def _worth_helping(self, lane):
+        left = self._left[lane]
+        return bool(self.waiting[lane]) and (left is None or left >= self._help_from)
 
     def finish(self, lane=None):
         """No more jobs will come for ``lane`` (None: for any lane; the workers stop)."""
@@ -170,13 +183,13 @@ class _Lanes:
         with self._changed:
             while not self.stopped:
                 if self.waiting[lane]:
-                    return self.waiting[lane].popleft()
+                    return self._take(lane)
                 if self.finished[lane]:
-                    busiest = max(self.waiting, key=len)
-                    if busiest:
-                        return busiest.popleft()
+                    others = [other for other in range(len(self.waiting)) if self._worth_helping(other)]
+                    if others:
+                        return self._take(max(others, key=lambda other: self._left[other] or len(self.waiting[other])))
                     if all(self.finished):
-                        return None
+                        return None  # what is left is its own lane's worker's
                 self._changed.wait()
             return None
 
@@ -199,8 +212,9 @@ class LocalPool:
     def map_submissions(self, lanes):
         """Grade the submissions of ``lanes`` (iterables, at most one per worker; see in_lanes);
         yield each submission once all its notebooks are graded."""
+        sizes = [len(lane) for lane in lanes] if all(hasattr(lane, "__len__") for lane in lanes) else None
         lanes = [iter(lane) for lane in lanes] or [iter(())]
-        todo, finished = _Lanes(len(lanes)), queue.Queue()
+        todo, finished = _Lanes(len(lanes), sizes if sizes and len(sizes) == len(lanes) else None), queue.Queue()
         collector = _Collector()
 
         def serve(worker, lane):

@@ -84,7 +84,15 @@ def test_setting_up_the_gradebook_leaves_the_release_alone_and_warns_when_it_is_
     shutil.copytree(course.REPO / "solutions" / CH1, root / "solutions" / CH1)
     shutil.copytree(course.REPO / "chapters" / CH1, root / "chapters" / CH1)
     source = course.read(root / "solutions" / CH1 / NOTEBOOK1)
+    # Prose the release may leave out (instructor-only answers) does not matter to the gradebook ...
     next(c for c in source.cells if c.cell_type == "markdown").source += "\n\nEdited after the release."
+    nbformat.write(source, str(root / "solutions" / CH1 / NOTEBOOK1))
+    said = []
+    assert set_up_gradebook(Grader(root, pool=None, log=said.append), said.append) == [CH1]
+    assert not [line for line in said if line.startswith("warning:")], said
+    (root / "gradebook.db").unlink()
+    # ... a graded or locked cell does: students would hand in other cells than the gradebook knows.
+    next(c for c in source.cells if c.metadata.get("nbgrader", {}).get("locked")).source += "\n# edited"
     nbformat.write(source, str(root / "solutions" / CH1 / NOTEBOOK1))
     released = (root / "chapters" / CH1 / NOTEBOOK1).read_bytes()
 

@@ -59,17 +59,24 @@ def set_up_gradebook(grader, log):
 
 
 def _differs(made, released):
-    """Whether the notebooks just made differ from the release folder's (by content)."""
+    """Whether the notebooks just made differ from the release folder's in what the gradebook
+    records: nbgrader's cells (graded, answer and locked cells), their order and sources. Other
+    cells may differ (a course's release step may drop or add prose, e.g. instructor-only answers)."""
     import nbformat
     for path in made.glob("*.ipynb"):
         other = released / path.name
         if not other.is_file():
             return True
         if not filecmp.cmp(path, other, shallow=False):
-            mine, theirs = (nbformat.read(str(p), as_version=4) for p in (path, other))
-            if json.dumps(mine.cells, sort_keys=True) != json.dumps(theirs.cells, sort_keys=True):
+            mine, theirs = (_graded_cells(nbformat.read(str(p), as_version=4)) for p in (path, other))
+            if mine != theirs:
                 return True
     return False
+
+
+def _graded_cells(notebook):
+    return json.dumps([(cell.cell_type, cell.source, cell.metadata["nbgrader"]) for cell in notebook.cells
+                       if cell.metadata.get("nbgrader")], sort_keys=True)
 
 
 def write_feedback(grader, log):

@@ -164,3 +164,24 @@ def student_venv(edition, tmp_path_factory):
                             cwd=folder, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     return python
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), one for the whole session: Playwright's sync API cannot be
+    started again while another instance runs, so every browser test shares this one."""
+    import subprocess
+    from pathlib import Path
+
+    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
+    if not Path(CHROMIUM).exists():
+        repo = Path(__file__).resolve().parents[1]
+        result = subprocess.run(["bash", str(repo / "book/install_browser.sh")], capture_output=True, text=True)
+        if result.returncode != 0:
+            pytest.fail(f"could not install Chromium:\n{result.stdout}\n{result.stderr}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -278,20 +278,6 @@ def server(built):
         yield origin
 
 
-@pytest.fixture(scope="session")
-def browser():
-    if not Path(CHROMIUM).exists():
-        result = subprocess.run(["bash", str(REPO / "book/install_browser.sh")], capture_output=True, text=True)
-        if result.returncode != 0:
-            pytest.fail(f"could not install Chromium:\n{result.stdout}\n{result.stderr}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 class Visit:
     """A browser page whose every request is watched: only the local server is reachable."""
 

@@ -137,22 +137,9 @@ def feedback_class(tmp_path_factory):
     return root, expected
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
-    from pathlib import Path
-    import subprocess
-
-    if not Path(CHROMIUM).exists():
-        result = subprocess.run(["bash", str(REPO / "book/install_browser.sh")], capture_output=True, text=True)
-        if result.returncode != 0:
-            pytest.fail(f"could not install Chromium:\n{result.stdout}\n{result.stderr}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+@pytest.fixture
+def chromium(browser):
+    return browser  # the session's one Chromium (tests/conftest.py)
 
 
 CUT_OFF = """() => [...document.querySelectorAll('pre, div.output_subarea, ul.failed li, table.summary td')]

@@ -34,7 +34,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests import course
-from tests.test_browser import SCREENSHOTS, browser  # noqa: F401 (the Chromium fixture)
+from tests.test_browser import SCREENSHOTS
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -204,14 +204,14 @@ def lab_folder(edition, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def student_lab(student_venv, lab_folder, browser, tmp_path_factory):  # noqa: F811
+def student_lab(student_venv, lab_folder, browser, tmp_path_factory):
     """JupyterLab of the student edition's environment, serving (a copy of) the edition's folder."""
     with jupyter_lab(Path(student_venv).parent, lab_folder, tmp_path_factory.mktemp("student-lab")) as server:
         yield server
 
 
 @pytest.fixture
-def lab(student_lab, browser):  # noqa: F811
+def lab(student_lab, browser):
     visit = Lab(browser, *student_lab)
     yield visit
     visit.close()

@@ -43,7 +43,7 @@ CHAPTERS = [f"chapters/{assignment}/{name}" for assignment, name in course.chapt
 # {term}`padding` and ```{important}. (Formulas are taken out of the text before this is looked for.)
 RAW_MYST = re.compile(r"\{[a-z][\w-]*\}|```|^:::", re.M)
 TERM = re.compile(r"\{term\}`([^`<]+?)\s*(?:<[^>]*>)?`")
-DIRECTIVE = re.compile(r"^```\{([a-z][\w-]*)\}(.*)$", re.M)
+DIRECTIVE = re.compile(r"^(?:```|:::)\{([a-z][\w-]*)\}(.*)\n((?::[\w-]+:.*\n)*)", re.M)
 NBGRADER_LABELS = ("Nbgrader", "Create Assignment", "Formgrader", "Course List")
 # A markdown cell's rendered text: jupyterlab-myst's widget, or JupyterLab's own renderer (the
 # first such element of each cell holds the others).
@@ -188,11 +188,14 @@ def nbgrader_ui(page):
 
 
 def myst_in_source(notebook):
-    """The terms and directives of a notebook's markdown: ([term text], [(directive, title)])."""
-    sources = [c.source for c in course.read(course.REPO / notebook).cells if c.cell_type == "markdown"]
+    """The terms and directives of a notebook's markdown: ([term text], [(directive, title)],
+    [titles of folded directives (:class: dropdown), which show as a collapsed line, not a box])."""
+    sources = [c.source + "\n" for c in course.read(course.REPO / notebook).cells if c.cell_type == "markdown"]
     terms = [t.strip() for s in sources for t in TERM.findall(s)]
-    directives = [(name, title.strip()) for s in sources for name, title in DIRECTIVE.findall(s)]
-    return terms, directives
+    found = [(name, title.strip(), options) for s in sources for name, title, options in DIRECTIVE.findall(s)]
+    directives = [(name, title) for name, title, options in found if "dropdown" not in options]
+    folded = [title or name.capitalize() for name, title, options in found if "dropdown" in options]
+    return terms, directives, folded
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +246,7 @@ def test_the_formgrader_is_not_served_to_students(student_lab):
 @pytest.mark.parametrize("notebook", CHAPTERS, ids=lambda n: n.split("/")[1])
 def test_a_chapter_reads_well_in_the_students_jupyterlab(lab, notebook):
     page = lab.open(notebook)
-    terms, directives = myst_in_source(notebook)
+    terms, directives, folded = myst_in_source(notebook)
     assert terms, f"{notebook} has no {{term}} role: the test would check nothing of MyST's roles"
     screenshot = SCREENSHOTS / f"jupyterlab-{notebook.split('/')[1]}.png"
     screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -254,6 +257,7 @@ def test_a_chapter_reads_well_in_the_students_jupyterlab(lab, notebook):
     assert "jupyterlab-myst:content-factory" in plugins
     text = " ".join(rendered_markdown(page))
     assert [t for t in terms if t not in text] == [], "terms missing from the rendered text"
+    assert [title for title in folded if title not in text] == [], "folded hints missing from the rendered text"
     # Each admonition is a box with its title (```{important} has the title "Important").
     boxes = page.eval_on_selector_all(".jp-MarkdownCell aside.myst-admonition .myst-admonition-header",
                                       "els => els.map(e => e.textContent.trim())")

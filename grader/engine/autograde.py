@@ -250,9 +250,6 @@ def fast_grader_options(config):
 class Outcome:
     student: str
     assignment: str
-    score: float = 0.0
-    max_score: float = 0.0
-    failed_cells: list = field(default_factory=list)
     problem: str = ""        # why it could not be graded, if it could not
     isolation: list = field(default_factory=list)  # what the sandbox of its code applied
 
@@ -509,7 +506,6 @@ class Grader:
                     progress.advance(outcome)
         shutil.rmtree(self.root / PARTIAL, ignore_errors=True)
         progress.finish()
-        self._add_scores(outcomes)
         self._keep_problems(outcomes)
         return dict(outcomes)
 
@@ -643,30 +639,6 @@ class Grader:
             partial.parent.rmdir()  # the student's folder, empty unless another chapter is in flight
         except OSError:
             pass
-
-    def _add_scores(self, outcomes):
-        """Scores and failed cells of the graded outcomes, read from the gradebook in one query
-        per assignment (as nbgrader computes them: late penalties and manual grades included)."""
-        from nbgrader.api import Assignment, Grade, GradeCell, SubmittedAssignment, SubmittedNotebook
-        with Gradebook(self.db_url, self.coursedir.course_id) as gradebook:
-            for assignment, results in outcomes.items():
-                scores = {d["student"]: d for d in gradebook.submission_dicts(assignment)}
-                failed = defaultdict(list)
-                rows = (gradebook.db.query(SubmittedAssignment.student_id, GradeCell.name)
-                        .select_from(Grade)
-                        .join(SubmittedNotebook, Grade.notebook_id == SubmittedNotebook.id)
-                        .join(SubmittedAssignment, SubmittedNotebook.assignment_id == SubmittedAssignment.id)
-                        .join(Assignment, SubmittedAssignment.assignment_id == Assignment.id)
-                        .join(GradeCell, Grade.cell_id == GradeCell.id)
-                        .filter(Assignment.name == assignment, Grade.auto_score.isnot(None),
-                                Grade.auto_score < GradeCell.max_score))
-                for student, cell in rows:
-                    failed[student].append(cell)
-                for outcome in results:
-                    if not outcome.problem and outcome.student in scores:
-                        outcome.score = scores[outcome.student]["score"]
-                        outcome.max_score = scores[outcome.student]["max_score"]
-                        outcome.failed_cells = failed[outcome.student]
 
     def hidden_paths(self):
         """What students' code must not see: every other student, the sources, the gradebook."""

@@ -169,23 +169,26 @@ def _probe(mode):
 
 # ------------------------------------------------------------------ entering the sandbox
 
-def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None):
+def enter(mode, view, limits, slot, receive_fd, send_fd, scratch=None, in_namespaces=False):
     """Isolate this (forked, single-threaded) process before any student code runs. Returns what
     applied, in the process that runs the student's code.
 
     In ``namespaces`` mode this process only unshares its namespaces and forks the sandbox, PID 1
     of the new PID namespace; it then waits for it and exits as it did, so it never returns. The
     trusted side ends the sandbox by sending this process SIGTERM: it kills the sandbox, its own
-    child, whose pid no other process can have taken while it is not collected."""
+    child, whose pid no other process can have taken while it is not collected. With
+    ``in_namespaces`` this process is already PID 1 of its new namespaces (fork_into_namespaces)."""
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # the grader dies: so does the sandbox
-    os.setpgid(0, 0)
+    if not in_namespaces:  # PID 1 of its namespaces makes a session of its own below (setsid)
+        os.setpgid(0, 0)
     root = os.geteuid() == 0
     memory_now = _mapped_bytes()
     if mode == "namespaces":
-        _unshare(os.geteuid())
-        pid = os.fork()
-        if pid:
-            _wait_and_exit(pid, (receive_fd, send_fd))
+        if not in_namespaces:
+            _unshare(os.geteuid())
+            pid = os.fork()
+            if pid:
+                _wait_and_exit(pid, (receive_fd, send_fd))
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # its parent dies: the whole namespace dies
         # A session and process group of its own: as an ordinary user it shares its uid with its
         # parent, which kill(0, ...) on a shared group would reach.
@@ -264,17 +267,76 @@ def _mapped_bytes():
         return 0
 
 
-def _unshare(euid):
+def _namespace_flags(euid):
     flags = CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWPID
-    if euid != 0:
-        flags |= CLONE_NEWUSER
+    return flags if euid == 0 else flags | CLONE_NEWUSER
+
+
+def _unshare(euid):
     gid = os.getegid()
-    _check(_libc.unshare(flags), "unshare")
+    _check(_libc.unshare(_namespace_flags(euid)), "unshare")
     if euid != 0:
-        for name, text in (("setgroups", "deny"), ("uid_map", f"{SANDBOX_UID} {euid} 1"),
-                           ("gid_map", f"{SANDBOX_UID} {gid} 1")):
-            with open(f"/proc/self/{name}", "w") as handle:
-                handle.write(text)
+        _map_user(euid, gid)
+
+
+def _map_user(euid, gid):
+    """Map the sandbox's uid and gid in its new user namespace to the instructor's (outside it)."""
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{SANDBOX_UID} {euid} 1"),
+                       ("gid_map", f"{SANDBOX_UID} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as handle:
+            handle.write(text)
+
+
+# ------------------------------------------------------------------ one fork into new namespaces
+# unshare(CLONE_NEWPID) puts only the caller's next child in the new PID namespace, so a sandbox
+# made that way costs two forks of the worker's large process (about 12 ms of CPU each, for its
+# page tables): the sandbox's parent, then the sandbox. clone(2) with the namespace flags makes
+# the sandbox PID 1 of its namespaces in one fork. Python's os.fork cannot pass flags, so the
+# system call is made here, with CPython's own steps around it (PyOS_BeforeFork and
+# PyOS_AfterFork_*, public C API) as os.fork runs them; the caller (the worker's Forker) is
+# single-threaded, so no lock is held by another thread at the fork. glibc's fork also stores the
+# child's thread id in its thread descriptor: CLONE_CHILD_SETTID has the kernel do that.
+SYS_CLONE, CLONE_CHILD_SETTID = 56, 0x01000000                       # x86_64
+GLIBC_TID_OFFSET = 720        # offsetof(struct pthread, tid), glibc 2.26 and later on x86_64
+_python_libc = ctypes.PyDLL(None, use_errno=True)  # keeps the GIL through the call, as os.fork does
+_python_libc.syscall.restype = ctypes.c_long
+
+
+def _thread_id_address():
+    """Where glibc keeps this thread's id, checked against the kernel's; None if it is elsewhere."""
+    if not sys.platform.startswith("linux") or os.uname().machine != "x86_64":
+        return None
+    _libc.pthread_self.restype = ctypes.c_void_p
+    address = _libc.pthread_self() + GLIBC_TID_OFFSET
+    import threading
+    return address if ctypes.c_int.from_address(address).value == threading.get_native_id() else None
+
+
+def can_fork_into_namespaces():
+    """True where fork_into_namespaces works (Linux on x86_64 with glibc's usual layout)."""
+    return _thread_id_address() is not None
+
+
+def fork_into_namespaces():
+    """os.fork() whose child is PID 1 of new PID, mount, network, IPC and UTS namespaces, and of a
+    new user namespace unless root (its uid mapped as ``_unshare`` maps it). 0 in the child."""
+    euid, gid, tid_address = os.geteuid(), os.getegid(), _thread_id_address()
+    if tid_address is None:
+        raise IsolationUnavailable("this system's C library keeps its thread ids elsewhere")
+    flags = _namespace_flags(euid) | signal.SIGCHLD | CLONE_CHILD_SETTID
+    ctypes.pythonapi.PyOS_BeforeFork()
+    pid = _python_libc.syscall(ctypes.c_long(SYS_CLONE), ctypes.c_ulong(flags), None, None,
+                               ctypes.c_void_p(tid_address), None)
+    error = ctypes.get_errno()
+    if pid == 0:
+        ctypes.pythonapi.PyOS_AfterFork_Child()
+        if euid != 0:
+            _map_user(euid, gid)
+        return 0
+    ctypes.pythonapi.PyOS_AfterFork_Parent()
+    if pid < 0:
+        raise OSError(error, f"clone into new namespaces: {os.strerror(error)}")
+    return pid
 
 
 def _build_root(view, limits):

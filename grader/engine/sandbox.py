@@ -80,13 +80,17 @@ class Sandbox:
     """Trusted side of one sandboxed process."""
 
     _parent_of_namespace = False   # ``pid`` is the parent of the sandbox's PID namespace
+    _init_of_namespace = False     # ``pid`` is the sandbox itself, PID 1 of its PID namespace
     _scratch = None                # its scratch folder, when not a tmpfs of its own (removed on close)
 
-    def __init__(self, forker, slot=0, limits=Limits(), scratch=None, namespaces=False):
-        """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main."""
+    def __init__(self, forker, slot=0, limits=Limits(), scratch=None, namespaces=False, in_one_fork=False):
+        """Started by ``forker`` (see Forker), whose "sandbox" target runs _child_main. With
+        ``namespaces`` and ``in_one_fork`` the forker clones it straight into its namespaces."""
         self.limits, self.slot, self._forker, self._scratch = limits, slot, forker, scratch
-        self._parent_of_namespace = namespaces
-        self.pid, self._send_fd, self._receive_fd = forker.start("sandbox", {"scratch": scratch})
+        self._init_of_namespace = namespaces and in_one_fork
+        self._parent_of_namespace = namespaces and not in_one_fork
+        self.pid, self._send_fd, self._receive_fd = forker.start(
+            "sandbox", {"scratch": scratch, "in_namespaces": self._init_of_namespace})
         hello = self._request({"op": "hello"}, 30)
         if "fatal" in hello:
             self.close()
@@ -154,7 +158,12 @@ class Sandbox:
                 os.close(fd)
             except OSError:
                 pass
-        if self._parent_of_namespace:
+        if self._init_of_namespace:
+            # The death of PID 1 ends every process and thread of its namespace; the forker's
+            # wait returns once they are all gone.
+            _kill(pid, signal.SIGKILL)
+            status = self._forker.wait(pid, seconds=5)
+        elif self._parent_of_namespace:
             # It kills PID 1 of the sandbox's PID namespace, whose death ends every process and
             # thread in it, then exits once they are all gone (isolation._wait_and_exit).
             _kill(pid, signal.SIGTERM)
@@ -177,15 +186,21 @@ def _kill(target, number=signal.SIGKILL):
         pass
 
 
-def fork_child(main):
+def fork_child(main, into_namespaces=False):
     """Fork a child running ``main(receive_fd, send_fd)`` with a pipe each way, which exits when
-    main ends (status 0, or 1 if it raised); (pid, send_fd, receive_fd) of the parent's ends."""
+    main ends (status 0, or 1 if it raised); (pid, send_fd, receive_fd) of the parent's ends.
+    ``into_namespaces``: the child is PID 1 of new namespaces (isolation.fork_into_namespaces)."""
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     gc.freeze()  # the child's garbage collector leaves the inherited objects (and their pages) alone
-    pid = os.fork()
+    try:
+        pid = isolation.fork_into_namespaces() if into_namespaces else os.fork()
+    except OSError:
+        for fd in (to_child_r, to_child_w, from_child_r, from_child_w):
+            os.close(fd)
+        raise
     if pid == 0:
         status = 1
         try:
@@ -284,7 +299,11 @@ def _serve_starts(channel, targets):
                 channel.close()
                 main(receive_fd, send_fd, payload)
 
-            pid, send_fd, receive_fd = fork_child(child)
+            try:
+                pid, send_fd, receive_fd = fork_child(child, bool((payload or {}).get("in_namespaces")))
+            except OSError as error:  # the trusted side reads this as the starter failing, and why
+                sys.stderr.write(f"the grader could not start a sandbox: {error}\n")
+                raise
             started.add(pid)
             socket.send_fds(channel, [_PID.pack(pid)], [send_fd, receive_fd])
             os.close(send_fd)
@@ -390,13 +409,13 @@ def become_subreaper():
 
 # ------------------------------------------------------------------ the child
 
-def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch, course):
+def _child_main(receive_fd, send_fd, slot, limits, view, mode, scratch, course, in_namespaces=False):
     """Isolate this process (isolation.enter), then serve requests until the pipe closes. Never
     returns."""
     status = 1
     try:
         try:
-            applied = isolation.enter(mode, view, limits, slot, receive_fd, send_fd, scratch)
+            applied = isolation.enter(mode, view, limits, slot, receive_fd, send_fd, scratch, in_namespaces)
         except Exception as error:  # before any student code: report it, it is the grader's fault
             protocol.receive(receive_fd)
             protocol.send(send_fd, {"fatal": f"{type(error).__name__}: {error}"})

@@ -42,6 +42,7 @@ class Worker:
         self.course, self.slot, self.limits, self.mode = course, slot, limits, mode
         self.view = view or isolation.view_for()
         isolation.prepare(mode)  # compiled and looked up once here, used by every sandbox forked later
+        self._in_one_fork = mode == "namespaces" and isolation.can_fork_into_namespaces()
         self._spare = None
         self._sandboxes_made = 0
         self._zygotes = OrderedDict()
@@ -52,7 +53,7 @@ class Worker:
 
     def _sandbox_main(self, receive_fd, send_fd, payload):
         sandbox._child_main(receive_fd, send_fd, self.slot, self.limits, self.view, self.mode, payload["scratch"],
-                            self.course)
+                            self.course, payload.get("in_namespaces", False))
 
     def _zygote_main(self, receive_fd, send_fd, payload):
         _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode, self.course)
@@ -64,7 +65,8 @@ class Worker:
             if self.mode == "unsafe":  # a folder of its own, removed when it closes
                 self._sandboxes_made += 1
                 scratch = os.path.join(isolation.state_dir(), f"scratch-{os.getpid()}-{self._sandboxes_made}")
-            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch, namespaces=self.mode == "namespaces")
+            sandbox = Sandbox(self._forker, self.slot, self.limits, scratch, namespaces=self.mode == "namespaces",
+                              in_one_fork=self._in_one_fork)
         return sandbox
 
     def prepare(self):

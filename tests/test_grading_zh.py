@@ -121,3 +121,16 @@ def test_plain_nbgrader_rebuilds_a_chinese_submission_on_the_chinese_release(gra
     autograded = course.read(root / "autograded" / "zh" / assignment / CHAPTERS[assignment])
     assert _markdown(autograded) == _markdown(_release(root, zh.FOLDER, assignment))
     assert course.cell_scores(root, "zh", assignment) == course.cell_scores(graded[0], "en", assignment)
+
+
+@pytest.mark.slow
+def test_the_grader_knows_the_language_of_each_submission_it_reads(graded):
+    """Where the fast grader reads a submission (Grader._prepare), each job says the language of the
+    release it is graded on: for the sandbox's messages (COURSE_LANGUAGE)."""
+    from grader.engine.autograde import Grader
+    root, _ = graded
+    grader = Grader(root, pool=None)
+    name = CHAPTERS[GRADED[0]][:-len(".ipynb")]
+    languages = {student: grader._prepare(GRADED[0], [name], student)["jobs"][name]["language"]
+                 for student in ("zh", "en")}
+    assert languages == {"zh": "zh_CN", "en": None}

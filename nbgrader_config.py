@@ -20,6 +20,9 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 # Grade each submission on the released notebook's layout: cells a student reordered, deleted,
 # duplicated or tampered with cost nothing but the answers themselves (grader/engine/nbgrader_plugins.py).
 c.RestoreLayout.release_root = os.path.join(c.CourseDirectory.root, c.CourseDirectory.release_directory)
+# The Chinese student notebooks (make release, book/zh/notebooks.py): a submission whose metadata says
+# {"course": {"language": "zh_CN"}} is rebuilt on them, so its course text stays Chinese.
+c.RestoreLayout.translated_releases = {"zh_CN": os.path.join(c.CourseDirectory.root, "chapters_zh")}
 c.Autograde.sanitize_preprocessors = [
     "grader.engine.nbgrader_plugins.RestoreLayout",
     "nbgrader.preprocessors.ClearOutput",

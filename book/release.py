@@ -3,7 +3,8 @@
 Runs nbgrader's own ``generate_assignment`` for every chapter, with the project's
 nbgrader_config.py (solutions/ -> chapters/), then drops the cells tagged ``instructor-answer``
 (the answers to the questions to think about, for the instructor's site only) from the student
-notebooks. ``python -m book.release [--root DIR]``.
+notebooks. Then writes the Chinese student notebooks, chapters_zh/, from chapters/ and the Chinese
+site's catalogs (book/zh/notebooks.py). ``python -m book.release [--root DIR]``.
 """
 import argparse
 import os
@@ -32,13 +33,16 @@ def generate(root=REPO, names=None):
     config.CourseDirectory.root = str(root)
     config.Application.log_level = "WARN"
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
-    for name in names or assignments(root):
+    names = names or assignments(root)
+    for name in names:
         result = api.generate_assignment(name, force=True)
         if not result["success"]:
             raise SystemExit(f"generate_assignment {name} failed:\n{result['log']}\n{result.get('error', '')}")
         for notebook in sorted((root / "chapters" / name).glob("*.ipynb")):
             drop_instructor_cells(notebook)
         print(f"released {name}")
+    from book.zh import notebooks as chinese
+    chinese.release(root, names)
 
 
 def drop_instructor_cells(path):

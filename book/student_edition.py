@@ -3,8 +3,9 @@
 ``python -m book.student_edition examples`` regenerates ``course_runtime/examples.json``, the
 visible checks' cases and expected outputs, from the grader's checks and reference (commit it; a
 test fails when it is stale). ``python -m book.student_edition build [OUT]`` (``make student``)
-writes OUT (default ``_build/student``) and ``OUT.zip``: the chapter notebooks of ``chapters/``,
-the runtime, a pinned ``requirements.txt`` and the students' README; nothing of the instructor's.
+writes OUT (default ``_build/student``) and ``OUT.zip``: the chapter notebooks of ``chapters/`` and
+their Chinese versions (``chapters_zh/``, the same file names), the runtime, a pinned
+``requirements.txt`` and the students' README in English and in Chinese; nothing of the instructor's.
 """
 import argparse
 import json
@@ -132,8 +133,18 @@ def requirements(constraints=REPO / "constraints.txt"):
     return "\n".join(lines) + "\n"
 
 
+# The student notebooks in each language: English, and Chinese (book/zh/notebooks.py, make release).
+NOTEBOOK_FOLDERS = ("chapters", "chapters_zh")
+READMES = ("README.md", "README.zh.md")
+
+
 def notebooks(root=REPO):
-    return sorted((root / "chapters").glob("*/*.ipynb"))
+    found = [sorted((root / folder).glob("*/*.ipynb")) for folder in NOTEBOOK_FOLDERS]
+    english = {p.relative_to(root / NOTEBOOK_FOLDERS[0]) for p in found[0]}
+    for folder, paths in zip(NOTEBOOK_FOLDERS[1:], found[1:]):
+        if {p.relative_to(root / folder) for p in paths} != english:
+            raise SystemExit(f"{folder}/ does not hold the notebooks of chapters/: run `make release`")
+    return [p for paths in found for p in paths]
 
 
 def build(out, root=REPO):
@@ -149,7 +160,7 @@ def build(out, root=REPO):
     for path in sorted((root / "course_runtime").iterdir()):
         if path.suffix in (".py", ".json"):
             shutil.copyfile(path, out / "course_runtime" / path.name)
-    for name in ("README.md", "pyproject.toml", ".gitignore"):
+    for name in (*READMES, "pyproject.toml", ".gitignore"):
         shutil.copyfile(root / "book" / "student" / name, out / name)
     (out / "requirements.txt").write_text(requirements(root / "constraints.txt"))
     archive = out.with_name(out.name + ".zip")

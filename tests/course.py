@@ -76,11 +76,13 @@ def nbgrader(*args, cwd, check=True):
 
 
 def make_course(root):
-    """A copy of the course's sources and configuration in ``root``, released with nbgrader."""
+    """A copy of the course's sources and configuration in ``root``, released with nbgrader (in
+    English, chapters/, and in Chinese, chapters_zh/, from the catalogs of locales/)."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "nbgrader_config.py", root)
     shutil.copytree(REPO / "solutions", root / "solutions")
+    shutil.copytree(REPO / "locales", root / "locales", ignore=shutil.ignore_patterns("*.mo"))
     run([sys.executable, "-m", "book.release", "--root", str(root)], cwd=REPO)
     return root
 

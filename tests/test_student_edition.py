@@ -32,7 +32,7 @@ from tests import course
 REPO = course.REPO
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END HIDDEN TESTS\n?", re.S | re.M)
 # What the edition holds, and nothing else.
-ALLOWED = re.compile(r"(chapters/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README\.md|requirements\.txt"
+ALLOWED = re.compile(r"(chapters(_zh)?/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README(\.zh)?\.md|requirements\.txt"
                      r"|pyproject\.toml|\.gitignore)")
 STUB_MESSAGE = "is still the stub (it raised NotImplementedError)"
 
@@ -103,10 +103,11 @@ def test_the_edition_holds_the_notebooks_the_runtime_and_the_set_up_only(edition
     folder, archive = edition
     files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     assert [f for f in files if not ALLOWED.fullmatch(f)] == []
-    assert {f for f in files if f.endswith(".ipynb")} == {f"chapters/{a}/{n}" for a, n in course.chapters().items()}
+    assert {f for f in files if f.endswith(".ipynb")} == {f"{top}/{a}/{n}" for a, n in course.chapters().items()
+                                                           for top in ("chapters", "chapters_zh")}
     assert {"course_runtime/__init__.py", "course_runtime/given.py", "course_runtime/examples.json",
-            "course_runtime/figures.py", "README.md", "requirements.txt"} <= set(files)
-    for notebook in folder.glob("chapters/*/*.ipynb"):
+            "course_runtime/figures.py", "README.md", "README.zh.md", "requirements.txt"} <= set(files)
+    for notebook in [*folder.glob("chapters/*/*.ipynb"), *folder.glob("chapters_zh/*/*.ipynb")]:
         assert notebook.read_bytes() == (REPO / notebook.relative_to(folder)).read_bytes()
     with zipfile.ZipFile(archive) as zipped:
         assert sorted(zipped.namelist()) == [f"{student_edition.ZIP_FOLDER}/{f}" for f in files]
@@ -416,3 +417,12 @@ def test_try_it_shows_the_result_or_says_why_there_is_none(capsys):
     assert try_it(broken, [1], name="corr2d") is None
     out = capsys.readouterr().out
     assert "your corr2d raised IndexError: list index out of range" in out and "return X[5]" in out
+
+
+def test_the_readme_says_in_both_languages_which_folder_is_which(edition):
+    folder, _ = edition
+    english, chinese = (folder / "README.md").read_text("utf8"), (folder / "README.zh.md").read_text("utf8")
+    for readme in (english, chinese):
+        assert "`chapters/<" in readme and "`chapters_zh/<" in readme
+    assert re.search(r"chapters_zh/.*Chinese", english) and re.search(r"chapters_zh/.*中文", chinese)
+    assert "README.zh.md" in english and "README.md" in chinese

@@ -6,6 +6,13 @@ student added are taken from the submission; every other cell, its order and all
 come from the release. So a student who reordered, deleted, duplicated or edited cells is graded
 on their answers, not on the damage, and a tampered cell cannot stop nbgrader for the whole class.
 
+A course released in several languages (the same cells, the prose translated) names where each
+language's release lives, ``translated_releases`` ({language: folder}); a submission whose metadata
+names one of them (``language_key``, a dotted path into the notebook's metadata) is rebuilt on that
+release, so its course text stays in its language, and the rebuilt notebook carries the release's
+metadata, language included, for whatever reads it next (the sandbox, the feedback). Any other
+language, or none, is graded on ``release_root``.
+
 Cells the student added are kept, at most ``max_added_cells`` of them (the first ones; the rest
 are dropped and reported). Their markdown and raw cells are kept as inert text only: a markdown
 cell showing the student's text in a code block, so no HTML or script of theirs is live in the
@@ -22,7 +29,7 @@ import os
 import nbformat
 from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
-from traitlets import Bool, Integer, List, Unicode
+from traitlets import Bool, Dict, Integer, List, Unicode
 
 from .printable import printable
 
@@ -87,6 +94,15 @@ def rebuild(release, submission, copy_release=True, max_added_cells=MAX_ADDED_CE
     return release, notes
 
 
+def submission_language(notebook, key="course.language"):
+    """The language a notebook's metadata names at the dotted path ``key``, or None. The student
+    wrote the metadata: anything but a short string counts as none."""
+    value = notebook.get("metadata", {})
+    for part in key.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value if isinstance(value, str) and 0 < len(value) <= 32 else None
+
+
 def _added_cell(cell):
     """A student's own cell, never graded; a markdown or raw one becomes inert text."""
     if cell.get("cell_type") == "code":
@@ -116,15 +132,33 @@ class RestoreLayout(NbGraderPreprocessor):
     max_added_cells = Integer(
         MAX_ADDED_CELLS, help="Cells a student may add; the ones beyond are dropped and reported").tag(config=True)
 
+    translated_releases = Dict(
+        key_trait=Unicode(), value_trait=Unicode(),
+        help="{language: folder holding <assignment>/<notebook>.ipynb as released in that language}; "
+             "a submission in one of these languages is rebuilt on its release").tag(config=True)
+    language_key = Unicode(
+        "course.language", help="Dotted path, in a notebook's metadata, of the language it is written in").tag(config=True)
+
     def preprocess(self, nb, resources):
         info = resources["nbgrader"]
-        path = os.path.join(self.release_root, info["assignment"], info["notebook"] + ".ipynb")
-        if not self.release_root or not os.path.exists(path):
+        root = self.release_root
+        language = submission_language(nb, self.language_key)
+        if language in self.translated_releases:
+            translated = os.path.join(self.translated_releases[language], info["assignment"], info["notebook"] + ".ipynb")
+            if os.path.exists(translated):
+                root = self.translated_releases[language]
+            else:
+                self.log.warning("RestoreLayout: no %s release at %s; grading on the release at %s",
+                                 printable(language), translated, self.release_root)
+        path = os.path.join(root, info["assignment"], info["notebook"] + ".ipynb")
+        if not root or not os.path.exists(path):
             self.log.warning("RestoreLayout: no released notebook at %s; grading the submission as it is", path)
             return nb, resources
         rebuilt, notes = rebuild(self._release(path), nb, copy_release=False, max_added_cells=self.max_added_cells)
         for note in notes:
             self.log.warning("%s", printable(f"{info.get('student')}/{info['notebook']}: {note}"))
+        # the language of the release it was rebuilt on (None: the untranslated one), for the grader
+        info["language"] = submission_language(rebuilt, self.language_key)
         return rebuilt, resources
 
     def _release(self, path):

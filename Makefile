@@ -47,17 +47,18 @@ book: venv student
 	echo "book built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"
 
 # The Chinese site (book/zh/_config.yml: the same sources, translated by locales/zh_CN/) into
-# $(SITE)/html/zh, after the English one: its execution cache is the English build's (a link), so
-# no notebook runs again. Built in $(SITE)/zh, then copied into the English site so that the
+# $(SITE)/html/zh, after the English one. Its notebooks run again, in Chinese (COURSE_LANGUAGE:
+# the figures' labels, course_runtime/figures.py), with their own execution cache in
+# $(SITE)/zh/_build (emptied by book/cache_key.py like the English one), so that the caches of
+# the two languages never mix. Built in $(SITE)/zh, then copied into the English site so that the
 # language switch's relative links work from disk and from a server.
 zh: venv student
 	@start=$$(date +%s); \
 	$(BIN)/python -m book.vendor || exit 1; \
+	if [ -L $(SITE)/zh/_build/.jupyter_cache ]; then rm $(SITE)/zh/_build/.jupyter_cache; fi; \
 	$(BIN)/python -m book.cache_key $(SITE)/zh/_build || exit 1; \
-	rm -rf $(SITE)/zh/_build/.jupyter_cache; mkdir -p $(SITE)/.jupyter_cache $(SITE)/zh/_build; \
-	ln -sfn $(abspath $(SITE))/.jupyter_cache $(SITE)/zh/_build/.jupyter_cache; \
 	ln -sfn $(abspath $(SITE))/student.zip $(SITE)/zh/_build/student.zip; \
-	$(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
+	COURSE_LANGUAGE=zh_CN $(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
 	mkdir -p $(SITE)/html && rm -rf $(SITE)/html/zh && cp -a $(SITE)/zh/_build/html $(SITE)/html/zh || exit 1; \
 	echo "Chinese site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/zh/index.html"
 

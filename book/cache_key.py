@@ -14,8 +14,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # What the executed notebooks depend on besides their own code.
-INPUTS = ("course_runtime/*.py", "course_runtime/*.json", "grader/*.py", "book/*.py", "requirements.txt",
-          "constraints.txt")
+INPUTS = ("course_runtime/*.py", "course_runtime/*.json", "course_runtime/locale/*/LC_MESSAGES/*.po", "grader/*.py",
+          "book/*.py", "requirements.txt", "constraints.txt")
 STAMP = ".inputs-key"
 # jupyter-cache's folder, and Sphinx's pickled pages (a page Sphinx does not re-read keeps its
 # old outputs even when the cache is empty).

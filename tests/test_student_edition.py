@@ -33,6 +33,7 @@ REPO = course.REPO
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END HIDDEN TESTS\n?", re.S | re.M)
 # What the edition holds, and nothing else.
 ALLOWED = re.compile(r"(chapters/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README\.md|requirements\.txt"
+                     r"|course_runtime/locale/zh_CN/LC_MESSAGES/\w+\.po"
                      r"|pyproject\.toml|\.gitignore)")
 STUB_MESSAGE = "is still the stub (it raised NotImplementedError)"
 
@@ -105,7 +106,8 @@ def test_the_edition_holds_the_notebooks_the_runtime_and_the_set_up_only(edition
     assert [f for f in files if not ALLOWED.fullmatch(f)] == []
     assert {f for f in files if f.endswith(".ipynb")} == {f"chapters/{a}/{n}" for a, n in course.chapters().items()}
     assert {"course_runtime/__init__.py", "course_runtime/given.py", "course_runtime/examples.json",
-            "course_runtime/figures.py", "README.md", "requirements.txt"} <= set(files)
+            "course_runtime/figures.py", "course_runtime/locale/zh_CN/LC_MESSAGES/figures.po", "README.md",
+            "requirements.txt"} <= set(files)
     for notebook in folder.glob("chapters/*/*.ipynb"):
         assert notebook.read_bytes() == (REPO / notebook.relative_to(folder)).read_bytes()
     with zipfile.ZipFile(archive) as zipped:

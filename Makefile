@@ -30,6 +30,10 @@ OUT ?= .
 # The student site's table of contents (the instructor site's is derived from it).
 TOC ?= _toc.yml
 SITE := $(OUT)/_build
+# The notebooks of the builds run with matplotlib's font cache of their own: one in ~/.cache made
+# by another process (another matplotlib, a sandbox that saw only some fonts) leaves fonts out,
+# and the pages then show "findfont: ... not found" under the figures.
+BOOK_ENV := MPLCONFIGDIR=$(abspath $(SITE))/.matplotlib
 
 # Build the student site into _build/html and the instructor's (the solutions, executed) into
 # _build/instructor/html. -W: a notebook that fails to execute fails the build (jupyter-book alone
@@ -40,7 +44,7 @@ book: venv student
 	@start=$$(date +%s); \
 	$(BIN)/python -m book.vendor || exit 1; \
 	$(BIN)/python -m book.cache_key $(SITE) || exit 1; \
-	$(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
 	echo "student site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"; \
 	$(MAKE) --no-print-directory zh || exit 1; \
 	$(MAKE) --no-print-directory instructor || exit 1; \
@@ -58,7 +62,7 @@ zh: venv student
 	if [ -L $(SITE)/zh/_build/.jupyter_cache ]; then rm $(SITE)/zh/_build/.jupyter_cache; fi; \
 	$(BIN)/python -m book.cache_key $(SITE)/zh/_build || exit 1; \
 	ln -sfn $(abspath $(SITE))/student.zip $(SITE)/zh/_build/student.zip; \
-	COURSE_LANGUAGE=zh_CN $(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
+	$(BOOK_ENV) COURSE_LANGUAGE=zh_CN $(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
 	mkdir -p $(SITE)/html && rm -rf $(SITE)/html/zh && cp -a $(SITE)/zh/_build/html $(SITE)/html/zh || exit 1; \
 	echo "Chinese site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/zh/index.html"
 
@@ -74,7 +78,7 @@ instructor: venv
 	$(BIN)/python -m book.vendor || exit 1; \
 	$(BIN)/python -m book.instructor.toc $(TOC) $(SITE)/instructor/_toc.yml || exit 1; \
 	$(BIN)/python -m book.cache_key $(SITE)/instructor/_build || exit 1; \
-	$(BIN)/jupyter-book build . --config book/instructor/_config.yml --toc $(SITE)/instructor/_toc.yml \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --config book/instructor/_config.yml --toc $(SITE)/instructor/_toc.yml \
 	  --path-output $(SITE)/instructor -W --keep-going || exit 1; \
 	ln -sfn _build/html $(SITE)/instructor/html; \
 	echo "instructor site built in $$(( $$(date +%s) - start )) s: $(SITE)/instructor/html/index.html"

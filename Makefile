@@ -30,6 +30,10 @@ OUT ?= .
 # The student site's table of contents (the instructor site's is derived from it).
 TOC ?= _toc.yml
 SITE := $(OUT)/_build
+# The notebooks of the builds run with matplotlib's font cache of their own: one in ~/.cache made
+# by another process (another matplotlib, a sandbox that saw only some fonts) leaves fonts out,
+# and the pages then show "findfont: ... not found" under the figures.
+BOOK_ENV := MPLCONFIGDIR=$(abspath $(SITE))/.matplotlib
 
 # Build the student site into _build/html and the instructor's (the solutions, executed) into
 # _build/instructor/html. -W: a notebook that fails to execute fails the build (jupyter-book alone
@@ -40,24 +44,25 @@ book: venv student
 	@start=$$(date +%s); \
 	$(BIN)/python -m book.vendor || exit 1; \
 	$(BIN)/python -m book.cache_key $(SITE) || exit 1; \
-	$(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --toc $(TOC) --path-output $(OUT) -W --keep-going || exit 1; \
 	echo "student site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"; \
 	$(MAKE) --no-print-directory zh || exit 1; \
 	$(MAKE) --no-print-directory instructor || exit 1; \
 	echo "book built in $$(( $$(date +%s) - start )) s: $(SITE)/html/index.html"
 
 # The Chinese site (book/zh/_config.yml: the same sources, translated by locales/zh_CN/) into
-# $(SITE)/html/zh, after the English one: its execution cache is the English build's (a link), so
-# no notebook runs again. Built in $(SITE)/zh, then copied into the English site so that the
+# $(SITE)/html/zh, after the English one. Its notebooks run again, in Chinese (COURSE_LANGUAGE:
+# the figures' labels, course_runtime/figures.py), with their own execution cache in
+# $(SITE)/zh/_build (emptied by book/cache_key.py like the English one), so that the caches of
+# the two languages never mix. Built in $(SITE)/zh, then copied into the English site so that the
 # language switch's relative links work from disk and from a server.
 zh: venv student
 	@start=$$(date +%s); \
 	$(BIN)/python -m book.vendor || exit 1; \
+	if [ -L $(SITE)/zh/_build/.jupyter_cache ]; then rm $(SITE)/zh/_build/.jupyter_cache; fi; \
 	$(BIN)/python -m book.cache_key $(SITE)/zh/_build || exit 1; \
-	rm -rf $(SITE)/zh/_build/.jupyter_cache; mkdir -p $(SITE)/.jupyter_cache $(SITE)/zh/_build; \
-	ln -sfn $(abspath $(SITE))/.jupyter_cache $(SITE)/zh/_build/.jupyter_cache; \
 	ln -sfn $(abspath $(SITE))/student.zip $(SITE)/zh/_build/student.zip; \
-	$(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
+	$(BOOK_ENV) COURSE_LANGUAGE=zh_CN $(BIN)/jupyter-book build . --config book/zh/_config.yml --toc $(TOC) --path-output $(SITE)/zh -W --keep-going || exit 1; \
 	mkdir -p $(SITE)/html && rm -rf $(SITE)/html/zh && cp -a $(SITE)/zh/_build/html $(SITE)/html/zh || exit 1; \
 	echo "Chinese site built in $$(( $$(date +%s) - start )) s: $(SITE)/html/zh/index.html"
 
@@ -73,7 +78,7 @@ instructor: venv
 	$(BIN)/python -m book.vendor || exit 1; \
 	$(BIN)/python -m book.instructor.toc $(TOC) $(SITE)/instructor/_toc.yml || exit 1; \
 	$(BIN)/python -m book.cache_key $(SITE)/instructor/_build || exit 1; \
-	$(BIN)/jupyter-book build . --config book/instructor/_config.yml --toc $(SITE)/instructor/_toc.yml \
+	$(BOOK_ENV) $(BIN)/jupyter-book build . --config book/instructor/_config.yml --toc $(SITE)/instructor/_toc.yml \
 	  --path-output $(SITE)/instructor -W --keep-going || exit 1; \
 	ln -sfn _build/html $(SITE)/instructor/html; \
 	echo "instructor site built in $$(( $$(date +%s) - start )) s: $(SITE)/instructor/html/index.html"

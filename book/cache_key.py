@@ -2,7 +2,8 @@
 
 jupyter-book re-runs a notebook only when its code changed (jupyter-cache hashes the code cells).
 The outputs also depend on the code the notebooks import (the runtime in course_runtime/ with its
-examples' expected outputs, the checks in grader/) and on the pinned packages, which
+examples' expected outputs and message catalogs, the checks in grader/), on the pinned packages
+and on the environment the Makefile runs them in (COURSE_LANGUAGE, matplotlib's cache), which
 jupyter-cache does not see. So ``make book`` calls this first: it hashes those inputs and, when
 the hash differs from the one stamped in BUILD_DIR by the last build, empties BUILD_DIR's
 execution cache and Sphinx's saved pages, so that every notebook runs again. BUILD_DIR is jupyter-book's build folder (``_build``, or ``<--path-output>/_build``).
@@ -14,8 +15,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 # What the executed notebooks depend on besides their own code.
-INPUTS = ("course_runtime/*.py", "course_runtime/*.json", "grader/*.py", "book/*.py", "requirements.txt",
-          "constraints.txt")
+INPUTS = ("course_runtime/*.py", "course_runtime/*.json", "course_runtime/locale/*/LC_MESSAGES/*.po", "grader/*.py",
+          "book/*.py", "requirements.txt", "constraints.txt", "Makefile")
 STAMP = ".inputs-key"
 # jupyter-cache's folder, and Sphinx's pickled pages (a page Sphinx does not re-read keeps its
 # old outputs even when the cache is empty).

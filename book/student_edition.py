@@ -21,7 +21,10 @@ EXAMPLES = REPO / "course_runtime" / "examples.json"
 # The edition's direct dependencies, pinned to the versions of constraints.txt. jupyterlab-myst
 # renders the chapters' MyST ({term} roles, admonitions) in JupyterLab. No nbgrader: its JupyterLab
 # extensions are the instructor's (Create Assignment, Formgrader), and students need none of it.
-REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
+# pylopdf-fonts-zh-cn: Noto Sans SC, the font of the figures' Chinese labels (course_runtime/figures.py).
+REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn")
+# The runtime's message catalogs (course_runtime.i18n), e.g. the figures' words in Chinese.
+CATALOGS = "locale/*/LC_MESSAGES/*.po"
 ZIP_FOLDER = "cnn-course-student"   # the folder a student gets when unzipping the download
 
 
@@ -160,6 +163,10 @@ def build(out, root=REPO):
     for path in sorted((root / "course_runtime").iterdir()):
         if path.suffix in (".py", ".json"):
             shutil.copyfile(path, out / "course_runtime" / path.name)
+    for catalog in sorted((root / "course_runtime").glob(CATALOGS)):   # the runtime's messages in Chinese
+        target = out / catalog.relative_to(root)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(catalog, target)
     for name in (*READMES, "pyproject.toml", ".gitignore"):
         shutil.copyfile(root / "book" / "student" / name, out / name)
     (out / "requirements.txt").write_text(requirements(root / "constraints.txt"))

@@ -7,12 +7,29 @@ A figure of fixed numbers is drawn once per process and shown as that PNG afterw
 (``drawn_once``). The grader runs a chapter's cells before its first exercise once per chapter,
 but a figure cell after an exercise in every submission: such a figure is marked ``ahead``, and
 the grading worker draws it once (``prepare``) before it forks its sandboxes.
+
+The figures speak the notebook's language (``course_runtime.i18n``): their words go through
+gettext (catalog ``locale/<language>/LC_MESSAGES/figures.po``, extracted from this file with
+Babel), and a Chinese figure is drawn with a font that has the Chinese characters (Noto Sans SC,
+from the pinned package pylopdf-fonts-zh-cn), registered with matplotlib only then, so that the
+English figures stay as they were.
 """
+import contextlib
 import functools
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import font_manager
 from matplotlib.patches import Rectangle
+
+from course_runtime import i18n
+
+_ = i18n.translator("figures")
+
+
+def N_(message):
+    """A message for the catalog, translated later by ``_`` (where it is shown)."""
+    return message
 
 WINDOW = "#4c72b0"      # the cells the current window covers, and its result
 PADDING = "#dddddd"     # zero padding
@@ -20,6 +37,32 @@ CELL = "white"
 
 
 _AHEAD = []   # the figures a chapter shows after an exercise, for prepare()
+
+
+@functools.lru_cache(maxsize=None)
+def chinese_font():
+    """The family name of Noto Sans SC (SIL Open Font License), registered with matplotlib on
+    first use. It comes from a pinned package (requirements.txt, and the student edition's), not
+    from the system, so that every machine draws the same figure."""
+    import pylopdf_fonts_zh_cn
+
+    path = str(pylopdf_fonts_zh_cn.sans_path())
+    font_manager.fontManager.addfont(path)
+    return font_manager.FontProperties(fname=path).get_name()
+
+
+@contextlib.contextmanager
+def language_font(language=None):
+    """Draw in the fonts of ``language`` (by default the notebook's): for Chinese, matplotlib's
+    DejaVu Sans first (digits, Latin letters and symbols as in the English figures), then Noto
+    Sans SC for the characters DejaVu Sans lacks (matplotlib's per-glyph font fallback). English:
+    matplotlib's defaults, untouched."""
+    language = language or i18n.current_language()
+    if language == i18n.ENGLISH:
+        yield
+        return
+    with plt.rc_context({"font.family": ["DejaVu Sans", chinese_font()]}):
+        yield
 
 
 def drawn_once(draw=None, *, ahead=False):
@@ -31,11 +74,14 @@ def drawn_once(draw=None, *, ahead=False):
     pngs = {}
 
     def png(*args, **kwargs):
-        key = (args, tuple(sorted(kwargs.items())))
+        # One PNG per language too: a grading worker may judge notebooks of both languages.
+        language = i18n.current_language()
+        key = (language, args, tuple(sorted(kwargs.items())))
         if key not in pngs:
             from IPython.core.pylabtools import print_figure
-            figure = draw(*args, **kwargs)
-            pngs[key] = print_figure(figure, "png", bbox_inches="tight")
+            with language_font(language):
+                figure = draw(*args, **kwargs)
+                pngs[key] = print_figure(figure, "png", bbox_inches="tight")
             plt.close(figure)
         return pngs[key]
 
@@ -51,10 +97,12 @@ def drawn_once(draw=None, *, ahead=False):
 
 
 def prepare():
-    """Draw the figures marked ``ahead`` once, with their default arguments (in a grading worker,
-    before it forks: no sandbox then draws them)."""
-    for figure in _AHEAD:
-        figure.png()
+    """Draw the figures marked ``ahead`` once in each language, with their default arguments (in
+    a grading worker, before it forks: no sandbox then draws them, whatever its notebook speaks)."""
+    for language in i18n.LANGUAGES:
+        with i18n.speaking(language):
+            for figure in _AHEAD:
+                figure.png()
 
 
 def correlate(X, K, padding=(0, 0), strides=(1, 1)):
@@ -100,19 +148,21 @@ def _finish(fig, ax, xmax, ymin, ymax):
     return fig
 
 
-def operation(X, K, title_x="Input", title_k="Kernel", padding=(0, 0), strides=(1, 1), window=(0, 0), op="⋆"):
-    """Input ⋆ kernel = output, with the first window and its result shaded."""
+def operation(X, K, title_x=N_("Input"), title_k=N_("Kernel"), padding=(0, 0), strides=(1, 1), window=(0, 0),
+              op="⋆"):
+    """Input ⋆ kernel = output, with the first window and its result shaded. The titles are
+    messages of the catalog, translated here."""
     Y = correlate(X, K, padding, strides)
     Xp = np.pad(X, ((padding[0], padding[0]), (padding[1], padding[1])))
     kh, kw = np.shape(K)
     r, c = window
     fig, ax = _canvas(1.0 + 0.55 * (Xp.shape[1] + K.shape[1] + Y.shape[1] + 4), 0.6 * max(Xp.shape[0], 3) + 1)
     top = Xp.shape[0]
-    x = _grid(ax, Xp, 0, top, title_x, window=(r * strides[0], c * strides[1], kh, kw), pad=max(padding))
+    x = _grid(ax, Xp, 0, top, _(title_x), window=(r * strides[0], c * strides[1], kh, kw), pad=max(padding))
     _symbol(ax, x + 1, top / 2, op)
-    x = _grid(ax, K, x + 2, top / 2 + kh / 2, title_k)
+    x = _grid(ax, K, x + 2, top / 2 + kh / 2, _(title_k))
     _symbol(ax, x + 1, top / 2, "=")
-    x = _grid(ax, Y, x + 2, top / 2 + Y.shape[0] / 2, "Output", window=(r, c, 1, 1))
+    x = _grid(ax, Y, x + 2, top / 2 + Y.shape[0] / 2, _("Output"), window=(r, c, 1, 1))
     return _finish(fig, ax, x, 0, top)
 
 
@@ -126,14 +176,14 @@ def correlation_window():
 def padding_figure():
     """Chapter 4: a 3×3 input padded with one zero on every side, so the 2×2 kernel gives 4×4."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
-                     title_x="Input, padding 1 per side")
+                     title_x=N_("Input, padding 1 per side"))
 
 
 @drawn_once
 def stride_figure():
     """Chapter 4: padding 1 and strides (3, 2): the windows jump by 3 rows and 2 columns."""
     return operation(np.arange(9).reshape(3, 3), np.array([[0, 1], [2, 3]]), padding=(1, 1),
-                     strides=(3, 2), window=(1, 1), title_x="Input, padding 1, strides (3, 2)")
+                     strides=(3, 2), window=(1, 1), title_x=N_("Input, padding 1, strides (3, 2)"))
 
 
 @drawn_once
@@ -143,7 +193,7 @@ def edge_figure():
     X[:, 2:6] = 0
     Y = correlate(X, np.array([[1, -1]]))
     fig, axes = plt.subplots(1, 2, figsize=(8, 2.6))
-    for ax, image, title, cmap, low in zip(axes, (X, Y), ("Image X (6×8)", "Y = corr2d(X, [[1, -1]]) (6×7)"),
+    for ax, image, title, cmap, low in zip(axes, (X, Y), (_("Image X (6×8)"), "Y = corr2d(X, [[1, -1]]) (6×7)"),
                                            ("gray", "coolwarm"), (0, -1)):
         shown = ax.imshow(image, cmap=cmap, vmin=low, vmax=1)
         fig.colorbar(shown, ax=ax, shrink=0.8)
@@ -168,7 +218,7 @@ def receptive_field_figure():
     Z = correlate(Y, K)
     fig, ax = _canvas(9.5, 3.2)
     top = 3
-    x = _grid(ax, X, 0, top, "Input X (3×3)")
+    x = _grid(ax, X, 0, top, _("Input X (3×3)"))
     ax.add_patch(Rectangle((0, 0), 3, 3, facecolor=FIELD, alpha=0.25, edgecolor=FIELD, lw=2.5))
     ax.add_patch(Rectangle((0, 1), 2, 2, facecolor=WINDOW, alpha=0.35, edgecolor=WINDOW, lw=2.5))
     _symbol(ax, x + 1.4, top / 2, "⋆ K →")
@@ -181,24 +231,41 @@ def receptive_field_figure():
     return _finish(fig, ax, x, 0, top)
 
 
+# Chapter 3's names of its two images, the panels' titles of learning_rate_figure.
+IMAGE_NAMES = (N_("d2l's image"), N_("the notes' image"))
+
+
 def learning_rate_figure(runs):
     """Chapter 3: the losses of training runs, one panel per image. ``runs`` maps a panel's title
-    to {a run's label: its losses per epoch}; the notebook computes them (MXNet, seeded), so the
-    figure shows the very numbers the chapter prints."""
+    (translated when the catalog has it, as IMAGE_NAMES) to {a run's learning rate: its losses per
+    epoch}; the notebook computes them (MXNet, seeded), so the figure shows the very numbers the
+    chapter prints. Not drawn once: the numbers are the notebook's."""
+    with language_font():
+        return _learning_rate_figure(runs)
+
+
+def _run_label(rate):
+    """A run's label in the legend: its learning rate (a number), or a label given as text."""
+    if isinstance(rate, str):
+        return _(rate)
+    return _("learning rate {rate:g}").format(rate=rate)
+
+
+def _learning_rate_figure(runs):
     fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.4))
     for ax, (title, curves) in zip(np.atleast_1d(axes), runs.items()):
-        for (label, losses), marker in zip(curves.items(), "os^v"):
+        for (rate, losses), marker in zip(curves.items(), "os^v"):
             epochs = range(1, len(losses) + 1)
-            ax.semilogy(epochs, losses, marker=marker, markersize=4, label=label)
+            ax.semilogy(epochs, losses, marker=marker, markersize=4, label=_run_label(rate))
         # A diverging run leaves the plot at the top, so that the others stay readable.
         low, high = ax.get_ylim()
         ax.set_ylim(low, min(high, 1e4))
         ax.set_xticks(range(0, max(len(losses) for losses in curves.values()) + 1, 5))
-        ax.set_title(title, fontsize=11)
-        ax.set_xlabel("epoch")
+        ax.set_title(_(title), fontsize=11)
+        ax.set_xlabel(_("epoch"))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=9)
-    np.atleast_1d(axes)[0].set_ylabel("summed squared error (log scale)")
+    np.atleast_1d(axes)[0].set_ylabel(_("summed squared error (log scale)"))
     fig.tight_layout()
     return fig
 
@@ -211,11 +278,12 @@ def channels_figure():
     Y = sum(correlate(x, k) for x, k in zip(X, K))
     fig, ax = _canvas(8.5, 4.2)
     for channel, top in ((1, 7.2), (0, 3.2)):
-        x = _grid(ax, X[channel], 0, top, f"Input channel {channel}", window=(0, 0, 2, 2))
+        x = _grid(ax, X[channel], 0, top, _("Input channel {channel}").format(channel=channel),
+                  window=(0, 0, 2, 2))
         _symbol(ax, x + 1, top - 1.5, "⋆")
-        _grid(ax, K[channel], x + 2, top - 0.5, f"Kernel channel {channel}")
+        _grid(ax, K[channel], x + 2, top - 0.5, _("Kernel channel {channel}").format(channel=channel))
     _symbol(ax, 9.2, 3.6, "=")
-    x = _grid(ax, Y, 10.2, 4.6, "Sum over channels", window=(0, 0, 1, 1))
+    x = _grid(ax, Y, 10.2, 4.6, _("Sum over channels"), window=(0, 0, 1, 1))
     return _finish(fig, ax, x, 0, 7.2)
 
 
@@ -244,19 +312,19 @@ def conv_1x1_figure(pixel=(1, 2), channel=1):
     for c in range(c_i):
         x = _grid(ax, X[c], x, top, f"X[{c}]", window=(i, j, 1, 1)) + 0.6
     _symbol(ax, x + 0.2, top - 1.5, "⋆")
-    x = _grid(ax, K2.T, x + 1, top - 0, "K[o, :, 0, 0]\n(one column per o)", window=(0, channel, c_i, 1))
+    x = _grid(ax, K2.T, x + 1, top - 0, _("K[o, :, 0, 0]\n(one column per o)"), window=(0, channel, c_i, 1))
     _symbol(ax, x + 1, top - 1.5, "=")
     x += 2
     for o in range(c_o):
         x = _grid(ax, Y[o], x, top, f"Y[{o}]", window=(i, j, 1, 1) if o == channel else None) + 0.6
     # the matrix product below
     low = 3.6
-    x = _grid(ax, K2, 0, low - 0.5, "K as c_o × c_i", window=(channel, 0, 1, c_i))
+    x = _grid(ax, K2, 0, low - 0.5, _("K as c_o × c_i"), window=(channel, 0, 1, c_i))
     _symbol(ax, x + 0.6, low - 1.5, "·")
-    x = _grid(ax, X.reshape(c_i, h * w), x + 1.2, low, f"X as c_i × hw (column {column} = pixel {pixel})",
+    x = _grid(ax, X.reshape(c_i, h * w), x + 1.2, low, _("X as c_i × hw (column {column} = pixel {pixel})").format(column=column, pixel=pixel),
               window=(0, column, c_i, 1))
     _symbol(ax, x + 0.6, low - 1.5, "=")
-    x = _grid(ax, Y.reshape(c_o, h * w), x + 1.2, low - 0.5, "Y as c_o × hw", window=(channel, column, 1, 1))
+    x = _grid(ax, Y.reshape(c_o, h * w), x + 1.2, low - 0.5, _("Y as c_o × hw"), window=(channel, column, 1, 1))
     return _finish(fig, ax, max(x, 20.5), 0, top)
 
 

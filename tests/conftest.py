@@ -174,11 +174,12 @@ def browser():
     from pathlib import Path
 
     from tests.test_browser import CHROMIUM, CHROMIUM_ARGS
-    if not Path(CHROMIUM).exists():
-        repo = Path(__file__).resolve().parents[1]
-        result = subprocess.run(["bash", str(repo / "book/install_browser.sh")], capture_output=True, text=True)
-        if result.returncode != 0:
-            pytest.fail(f"could not install Chromium:\n{result.stdout}\n{result.stderr}")
+    # The script installs what is missing, Chromium or the Chinese font of the Chinese pages'
+    # screenshots, and returns at once when both are there.
+    repo = Path(__file__).resolve().parents[1]
+    result = subprocess.run(["bash", str(repo / "book/install_browser.sh")], capture_output=True, text=True)
+    if result.returncode != 0 or not Path(CHROMIUM).exists():
+        pytest.fail(f"could not install Chromium and a Chinese font:\n{result.stdout}\n{result.stderr}")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -1,12 +1,13 @@
 """The site as a student meets it: every page in a real browser, with no internet.
 
-Reads the sites that ``make book`` built: the student site (``_build/html``) and the instructor
-site (``_build/instructor/html``); ``BOOK_BUILD=/path/to/_build`` tests a build made elsewhere
+Reads the sites that ``make book`` built: the student site (``_build/html``), its Chinese
+edition (``_build/html/zh``) and the instructor site (``_build/instructor/html``); ``BOOK_BUILD=/path/to/_build`` tests a build made elsewhere
 (``make book OUT=/path/to``). The pages are served from a local http.server on 127.0.0.1 and
 opened in Debian's Chromium (``/usr/bin/chromium``, installed by ``book/install_browser.sh``,
 which this test runs when it is missing) through Playwright's Python package. Every request that
 is not to that server is blocked and fails the test: the site must serve all its scripts, styles
-and fonts, MathJax included, itself. A screenshot of each page is saved in ``_build/screenshots/``.
+and fonts, MathJax included, itself. A screenshot of each page is saved in ``_build/screenshots/``:
+``en-<page>.png`` and ``zh-<page>.png`` for the two languages of the student site.
 """
 import ast
 import contextlib
@@ -381,8 +382,9 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     from book import cache_key
 
     root, build = tmp_path / "repo", tmp_path / "repo" / "_build"
+    catalog = "course_runtime/locale/zh_CN/LC_MESSAGES/figures.po"
     for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt",
-                 "requirements.txt", "tests/x.py"):
+                 "requirements.txt", "tests/x.py", catalog, "Makefile"):
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text("1")
     assert not cache_key.refresh(build, root)  # first build: nothing to empty
@@ -391,7 +393,8 @@ def test_the_build_cache_key_follows_what_the_notebooks_import(tmp_path):
     (root / "tests/x.py").write_text("2")
     assert not cache_key.refresh(build, root)  # not something the notebooks import
     assert (build / ".jupyter_cache").is_dir()
-    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt"):
+    for name in ("grader/checks.py", "course_runtime/figures.py", "course_runtime/examples.json", "constraints.txt",
+                 catalog, "Makefile"):
         (build / ".jupyter_cache").mkdir(exist_ok=True)
         (root / name).write_text("changed")
         assert cache_key.refresh(build, root), name
@@ -446,7 +449,7 @@ def test_chapter_in_the_browser(visit, doc):
     page.keyboard.press("Escape")
 
     page.evaluate("() => window.scrollTo(0, 0)")
-    screenshot(page, chapter_id(doc))
+    screenshot(page, f"en-{chapter_id(doc)}")
     visit.check_clean()
 
 
@@ -456,7 +459,7 @@ def test_other_page_in_the_browser(visit, doc):
     if page.locator("span.math, div.math").count():
         wait_for_mathjax(page)
     check_figures(page)
-    screenshot(page, doc.replace("/", "_"))
+    screenshot(page, f"en-{doc.replace('/', '_')}")
     visit.check_clean()
 
 
@@ -480,7 +483,7 @@ def test_search_finds_padding(visit):
     page.wait_for_selector("#search-results ul.search li", timeout=20000)
     hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
     assert any("ch4_padding_stride/padding_stride.html" in h for h in hits), hits
-    screenshot(page, "search-padding")
+    screenshot(page, "en-search-padding")
     visit.check_clean()
 
 
@@ -492,4 +495,84 @@ def test_instructor_site_in_the_browser(visit):
     text = norm(page.locator("article").inner_text())
     assert all(line in text for line in solution_lines(doc))
     screenshot(page, f"instructor-{chapter_id(doc)}")
+    visit.check_clean()
+
+
+# ---------------------------------------------------------------------------------------------
+# The Chinese site (_build/html/zh), in the browser as the English one
+
+
+CHINESE = "html/zh"
+
+
+def page_name(doc):
+    return chapter_id(doc) if doc in CHAPTERS else doc.replace("/", "_")
+
+
+def figure_pngs(visit, page):
+    """The PNG files of the article's figures (the notebooks' outputs), as served, in page order."""
+    sources = page.eval_on_selector_all("article img", "els => els.map(e => e.src)")
+    pngs = []
+    for source in sources:
+        if "/_images/" in source and source.endswith(".png"):
+            assert source.startswith(visit.origin), source
+            pngs.append((BUILD / urlparse(source).path.lstrip("/")).read_bytes())
+    return pngs
+
+
+def switch_language(visit, page):
+    """Click the page's language switch; the page it leads to, loaded."""
+    link = page.locator("p.language-switch a")
+    assert link.count() == 1, "no language switch, or more than one"
+    with page.expect_navigation(wait_until="load"):
+        link.click()
+    return page
+
+
+@pytest.fixture(scope="session")
+def chinese_built(built):
+    if not (SITE / "zh" / "index.html").is_file():
+        pytest.fail(f"no Chinese site at {SITE / 'zh'}: run `make book` first")
+    return SITE / "zh"
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=page_name)
+def test_chinese_page_in_the_browser(chinese_built, visit, doc):
+    """Each page of the Chinese site: loads offline with no error, speaks Chinese, typesets its
+    formulas, shows its figures, drawn in Chinese (other pictures than the English page's, as many),
+    and its language switch leads to the same page in English and back."""
+    page = visit.open(f"{CHINESE}/{doc}.html")
+    assert page.locator("html").get_attribute("lang").lower().startswith("zh")
+    article = page.locator("article").inner_text()
+    assert re.search(r"[\u4e00-\u9fff]", article), "no Chinese on the page"
+    if page.locator("span.math, div.math").count():
+        assert wait_for_mathjax(page) > 0
+    check_figures(page)
+    chinese_figures = figure_pngs(visit, page)
+    page.evaluate("() => window.scrollTo(0, 0)")
+    screenshot(page, f"zh-{page_name(doc)}")
+
+    switch_language(visit, page)
+    assert page.url == f"{visit.origin}/html/{doc}.html", page.url
+    assert page.locator("html").get_attribute("lang").lower().startswith("en")
+    english_figures = figure_pngs(visit, page)
+    assert len(chinese_figures) == len(english_figures)
+    if doc in CHAPTERS:
+        assert chinese_figures, "no figure in the chapter"
+        assert set(chinese_figures) - set(english_figures), "the Chinese page shows the English figures"
+    switch_language(visit, page)
+    assert page.url == f"{visit.origin}/{CHINESE}/{doc}.html", page.url
+    visit.check_clean()
+
+
+@pytest.mark.parametrize("word, doc", [("重叠", "chapters/ch1_cross_correlation/cross_correlation"),
+                                       ("感受野", "chapters/ch2_conv_layer/conv_layer")])
+def test_chinese_search_finds_a_word_inside_a_sentence(chinese_built, visit, word, doc):
+    """Words that appear only inside Chinese sentences (no space around them): the search page
+    finds the chapter."""
+    page = visit.open(f"{CHINESE}/search.html?q={word}")
+    page.wait_for_selector("#search-results ul.search li", timeout=20000)
+    hits = page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(e => e.getAttribute('href'))")
+    assert any(f"{doc}.html" in h for h in hits), hits
+    screenshot(page, f"zh-search-{chapter_id(doc)}")
     visit.check_clean()

@@ -33,6 +33,7 @@ REPO = course.REPO
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END HIDDEN TESTS\n?", re.S | re.M)
 # What the edition holds, and nothing else.
 ALLOWED = re.compile(r"(chapters(_zh)?/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README(\.zh)?\.md|requirements\.txt"
+                     r"|course_runtime/locale/zh_CN/LC_MESSAGES/\w+\.po"
                      r"|pyproject\.toml|\.gitignore)")
 STUB_MESSAGE = "is still the stub (it raised NotImplementedError)"
 
@@ -106,7 +107,8 @@ def test_the_edition_holds_the_notebooks_the_runtime_and_the_set_up_only(edition
     assert {f for f in files if f.endswith(".ipynb")} == {f"{top}/{a}/{n}" for a, n in course.chapters().items()
                                                            for top in ("chapters", "chapters_zh")}
     assert {"course_runtime/__init__.py", "course_runtime/given.py", "course_runtime/examples.json",
-            "course_runtime/figures.py", "README.md", "README.zh.md", "requirements.txt"} <= set(files)
+            "course_runtime/figures.py", "course_runtime/locale/zh_CN/LC_MESSAGES/figures.po", "README.md",
+            "README.zh.md", "requirements.txt"} <= set(files)
     for notebook in [*folder.glob("chapters/*/*.ipynb"), *folder.glob("chapters_zh/*/*.ipynb")]:
         assert notebook.read_bytes() == (REPO / notebook.relative_to(folder)).read_bytes()
     with zipfile.ZipFile(archive) as zipped:
@@ -426,3 +428,35 @@ def test_the_readme_says_in_both_languages_which_folder_is_which(edition):
         assert "`chapters/<" in readme and "`chapters_zh/<" in readme
     assert re.search(r"chapters_zh/.*Chinese", english) and re.search(r"chapters_zh/.*中文", chinese)
     assert "README.zh.md" in english and "README.md" in chinese
+
+
+@pytest.mark.slow
+def test_the_student_environment_draws_the_figures_in_chinese(edition, student_venv, tmp_path):
+    """A Chinese notebook's figures in a student's environment: the edition's requirements bring
+    the font (Noto Sans SC) and its runtime the catalog, so every figure is drawn with Chinese
+    labels and no glyph missing (warnings are errors), with a fresh matplotlib cache."""
+    import textwrap
+
+    from course_runtime import figures
+    folder, _ = edition
+    script = textwrap.dedent("""
+        import matplotlib.text, warnings
+        from IPython.core.pylabtools import print_figure
+        from course_runtime import figures
+        warnings.simplefilter("error")
+        drawn = [f for f in vars(figures).values() if hasattr(f, "png") and hasattr(f, "draw")]
+        for figure in drawn:
+            assert figure.png()[:4] == b"\\x89PNG"
+        runs = {name: {0.03: [3.0, 2.0, 1.0]} for name in figures.IMAGE_NAMES}
+        chart = figures.learning_rate_figure(runs)
+        print_figure(chart, "png")
+        shown = {t.get_text() for t in chart.findobj(matplotlib.text.Text)}
+        assert {"学习率 0.03", "d2l 的图像", "迭代周期"} <= shown, shown
+        print("drew", len(drawn) + 1)
+    """)
+    env = {"PATH": f"{Path(student_venv).parent}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": "",
+           "MPLBACKEND": "Agg", "COURSE_LANGUAGE": "zh_CN"}
+    result = subprocess.run([str(student_venv), "-c", script], cwd=folder, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    drawn_once = [f for f in vars(figures).values() if hasattr(f, "png") and hasattr(f, "draw")]
+    assert result.stdout.split() == ["drew", str(len(drawn_once) + 1)]

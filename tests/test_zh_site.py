@@ -56,9 +56,32 @@ def outputs(path):
 
 @pytest.mark.parametrize("page", [p for p in content_pages() if p.parts[0] == "chapters"], ids=str)
 def test_the_results_of_the_notes_are_the_same_on_both_sites(page):
+    """The notebooks run again in Chinese (make zh): the same printed results, the same figures
+    but drawn with Chinese labels, so other pictures (their files are named by their content)."""
     english, chinese = outputs(ENGLISH / page), outputs(CHINESE / page)
     assert english and any(texts for texts, _ in english), f"{page} shows no output on the English site"
-    assert chinese == english
+    # A cell's printed words as a whole: a kernel's stream of output comes in chunks that differ
+    # from run to run, and so do the blank lines between them.
+    def printed(shown):
+        return [" ".join("".join(texts).split()) for texts, _ in shown]
+    assert printed(chinese) == printed(english)
+    assert [len(images) for _, images in chinese] == [len(images) for _, images in english]
+    english_images = {image for _, images in english for image in images}
+    chinese_images = {image for _, images in chinese for image in images}
+    assert english_images, f"{page} shows no figure"
+    assert chinese_images - english_images, f"{page}: the Chinese site shows the English figures"
+    for image in chinese_images:
+        assert (CHINESE / "_images" / image).is_file(), image
+
+
+@pytest.mark.parametrize("site", [ENGLISH, CHINESE], ids=["en", "zh"])
+def test_no_output_shows_a_font_warning(site):
+    """A figure drawn with a font missing, or a glyph no font has, leaves matplotlib's warning in
+    the cell's output ("findfont: ...", "Glyph ... missing from font(s)")."""
+    for page in content_pages():
+        if page.parts[0] == "chapters":
+            text = " ".join(" ".join(texts) for texts, _ in outputs(site / page))
+            assert "findfont" not in text and "missing from font" not in text, f"{page}: {text[:300]}"
 
 
 def english_paragraphs(path):

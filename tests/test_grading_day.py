@@ -195,6 +195,8 @@ def released(tmp_path_factory):
     root = tmp_path_factory.mktemp("released")
     shutil.copy(course.REPO / "nbgrader_config.py", root)
     shutil.copytree(course.REPO / "solutions" / CH1, root / "solutions" / CH1)
+    # the release writes the Chinese notebook too, from the catalogs
+    shutil.copytree(course.REPO / "locales", root / "locales", ignore=shutil.ignore_patterns("*.mo"))
     course.run([sys.executable, "-c", f"from book.release import generate; from pathlib import Path; "
                                       f"generate(Path({str(root)!r}), [{CH1!r}])"], cwd=course.REPO)
     return root

@@ -135,7 +135,7 @@ def test_requirements_are_the_pins_of_constraints():
     pins = {canonicalize_name(name): version for name, version in
             (line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)}
     lines = [line for line in student_edition.requirements().splitlines() if line and not line.startswith("#")]
-    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
+    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn")
     assert lines == [f"{name}=={pins[name]}" for name in names] + ["-e ."]
     assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
     # nbgrader's JupyterLab extensions are the instructor's: students get no nbgrader.

@@ -185,7 +185,7 @@ def test_the_runtime_judges_each_example_as_the_grader_does(check_id):
             continue  # the exercises' rules are the instructor's grading only
         mine = checking.example_problem(example, namespace[check.exercise])
         failed += mine is not None
-        if (graded is None) != (mine is None) or (mine and not mine.startswith(f"for {example['cases'][0]['text'][:20]}")):
+        if (graded is None) != (mine is None) or (mine and not mine.startswith(f"for {example['cases'][0]['text']['en'][:20]}")):
             disagreements.append(f"{answer.name}: grader {graded!r}, runtime {mine!r}")
     assert not disagreements, "\n".join(disagreements)
     assert failed, "no known answer fails the example: the comparison would pass anything"

@@ -20,7 +20,9 @@ EXAMPLES = REPO / "course_runtime" / "examples.json"
 # The edition's direct dependencies, pinned to the versions of constraints.txt. jupyterlab-myst
 # renders the chapters' MyST ({term} roles, admonitions) in JupyterLab. No nbgrader: its JupyterLab
 # extensions are the instructor's (Create Assignment, Formgrader), and students need none of it.
-REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
+# babel: the runtime reads its messages' catalogs (course_runtime/locale/) with it, so it is pinned
+# here rather than left to come with JupyterLab.
+REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "babel")
 ZIP_FOLDER = "cnn-course-student"   # the folder a student gets when unzipping the download
 
 
@@ -160,6 +162,10 @@ def build(out, root=REPO):
     for path in sorted((root / "course_runtime").iterdir()):
         if path.suffix in (".py", ".json"):
             shutil.copyfile(path, out / "course_runtime" / path.name)
+    for catalog in sorted((root / "course_runtime" / "locale").glob("*/LC_MESSAGES/course_runtime.po")):
+        target = out / catalog.relative_to(root)  # the messages of the student's language
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(catalog, target)
     for name in ("README.md", "pyproject.toml", ".gitignore"):
         shutil.copyfile(root / "book" / "student" / name, out / name)
     (out / "requirements.txt").write_text(requirements(root / "constraints.txt"))

@@ -230,8 +230,9 @@ def test_the_feedback_pages_words_follow_the_notebook():
 
 @pytest.fixture(scope="module")
 def fast_graded_chapter(tmp_path_factory):
-    """Chapter 1 released, four submissions graded by `python -m grader autograde`: the flipped
-    kernel and the untouched stub, each in a Chinese and in an English notebook."""
+    """Chapter 1 released, four submissions graded by `python -m grader autograde` (and, in a copy,
+    by plain nbgrader): the flipped kernel and the untouched stub, each in a Chinese and in an
+    English notebook. The release is the English one: a submission's own language is kept."""
     root = course.make_course(tmp_path_factory.mktemp("messages") / "course")
     name = course.chapters()[CH1]
     release = course.read(root / "chapters" / CH1 / name)
@@ -241,8 +242,11 @@ def fast_graded_chapter(tmp_path_factory):
             if language != "en":
                 i18n.set_notebook_language(notebook.metadata, language)
             course.submit(root, f"{student}-{language}", CH1, notebook)
+    import shutil
+    plain = shutil.copytree(root, root.with_name("plain"))
     result = course.run([course.sys.executable, "-m", "grader", "autograde", CH1], cwd=root)
-    return root, result.stdout + result.stderr
+    course.nbgrader("autograde", CH1, cwd=plain)
+    return root, result.stdout + result.stderr, plain
 
 
 def _graded_messages(root, student):
@@ -258,7 +262,7 @@ def _graded_messages(root, student):
 
 @pytest.mark.slow
 def test_the_fast_grader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_graded_chapter):
-    root, output = fast_graded_chapter
+    root, output, _ = fast_graded_chapter
     flipped = _graded_messages(root, "flipped-zh_CN")
     assert set(flipped) == {"corr2d_example", "corr2d_shapes", "corr2d_values", "corr2d_edge_cases"}, output
     # the hidden check's hint, made by the trusted side (diagnose) while speaking the notebook's language
@@ -274,8 +278,18 @@ def test_the_fast_grader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_gr
 
 @pytest.mark.slow
 def test_the_fast_grader_keeps_an_english_notebook_in_english(fast_graded_chapter):
-    root, _ = fast_graded_chapter
+    root, _, _ = fast_graded_chapter
     flipped = _graded_messages(root, "flipped-en")
     assert "the kernel was flipped" in flipped["corr2d_values"] and "X of shape" in flipped["corr2d_values"]
     assert not _chinese(" ".join(flipped.values()))
     assert "is still the stub" in _graded_messages(root, "stub-en")["corr2d_values"]
+
+
+@pytest.mark.slow
+def test_plain_nbgrader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_graded_chapter):
+    """nbgrader's own execution (trusted submissions only): the kernel gets COURSE_LANGUAGE from the
+    notebook's metadata (GuardedExecute), and the checks run there speak it."""
+    _, _, plain = fast_graded_chapter
+    flipped = _graded_messages(plain, "flipped-zh_CN")
+    assert "卷积核被翻转了" in flipped["corr2d_values"] and english_words(flipped["corr2d_values"]) == [], flipped
+    assert "the kernel was flipped" in _graded_messages(plain, "flipped-en")["corr2d_values"]

@@ -33,6 +33,7 @@ REPO = course.REPO
 HIDDEN_BLOCK = re.compile(r"^[ \t]*### BEGIN HIDDEN TESTS\n(.*?)^[ \t]*### END HIDDEN TESTS\n?", re.S | re.M)
 # What the edition holds, and nothing else.
 ALLOWED = re.compile(r"(chapters/ch\d_\w+/\w+\.ipynb|course_runtime/\w+\.(py|json)|README\.md|requirements\.txt"
+                     r"|course_runtime/locale/\w+/LC_MESSAGES/course_runtime\.po"
                      r"|pyproject\.toml|\.gitignore)")
 STUB_MESSAGE = "is still the stub (it raised NotImplementedError)"
 
@@ -105,7 +106,8 @@ def test_the_edition_holds_the_notebooks_the_runtime_and_the_set_up_only(edition
     assert [f for f in files if not ALLOWED.fullmatch(f)] == []
     assert {f for f in files if f.endswith(".ipynb")} == {f"chapters/{a}/{n}" for a, n in course.chapters().items()}
     assert {"course_runtime/__init__.py", "course_runtime/given.py", "course_runtime/examples.json",
-            "course_runtime/figures.py", "README.md", "requirements.txt"} <= set(files)
+            "course_runtime/figures.py", "course_runtime/i18n.py", "README.md", "requirements.txt",
+            "course_runtime/locale/zh_CN/LC_MESSAGES/course_runtime.po"} <= set(files)
     for notebook in folder.glob("chapters/*/*.ipynb"):
         assert notebook.read_bytes() == (REPO / notebook.relative_to(folder)).read_bytes()
     with zipfile.ZipFile(archive) as zipped:
@@ -132,7 +134,7 @@ def test_requirements_are_the_pins_of_constraints():
     pins = {canonicalize_name(name): version for name, version in
             (line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)}
     lines = [line for line in student_edition.requirements().splitlines() if line and not line.startswith("#")]
-    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst")
+    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "babel")
     assert lines == [f"{name}=={pins[name]}" for name in names] + ["-e ."]
     assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
     # nbgrader's JupyterLab extensions are the instructor's: students get no nbgrader.

@@ -24,6 +24,8 @@ from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
+from course_runtime import i18n
+
 from .printable import printable
 
 
@@ -84,6 +86,12 @@ def rebuild(release, submission, copy_release=True, max_added_cells=MAX_ADDED_CE
         if gid:
             cells.extend(extras.get(gid, []))
     release.cells = cells
+    # The notebook's language (metadata course.language) is the submission's when it has one: a
+    # Chinese notebook graded on the release of its assignment keeps its Chinese messages.
+    language = submission.get("metadata", {}).get("course", {}).get("language") \
+        if isinstance(submission.get("metadata", {}).get("course"), dict) else None
+    if language in i18n.LANGUAGES:
+        i18n.set_notebook_language(release.setdefault("metadata", {}), language)
     return release, notes
 
 
@@ -186,7 +194,16 @@ class GuardedExecute(Execute):
                 f"`.venv/bin/python -m grader autograde`) in the course's folder: the formgrader then "
                 f"shows its grades. For submissions you trust, `nbgrader autograde ... "
                 f"--GuardedExecute.allow_unsandboxed=True` runs plain nbgrader anyway."))
-        return super().preprocess(nb, resources, *args, **kwargs)
+        # The kernel inherits this process's environment: the checks it runs speak the notebook's language.
+        saved = os.environ.get(i18n.LANGUAGE_VARIABLE)
+        os.environ[i18n.LANGUAGE_VARIABLE] = i18n.notebook_language(nb.metadata)
+        try:
+            return super().preprocess(nb, resources, *args, **kwargs)
+        finally:
+            if saved is None:
+                os.environ.pop(i18n.LANGUAGE_VARIABLE, None)
+            else:
+                os.environ[i18n.LANGUAGE_VARIABLE] = saved
 
 
 class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):

@@ -28,14 +28,12 @@ from types import SimpleNamespace
 import nbformat
 from nbgrader.api import Gradebook
 
-from course_runtime import i18n
-
-from . import LOCALE
 from . import course as courses
+from . import i18n
 from .pool import in_lanes
 from .printable import printable
 
-_ = i18n.translator("engine", LOCALE)
+_ = i18n.translator("engine")
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
 # Submissions that could not be graded, with why, kept across runs (the summary and the grade

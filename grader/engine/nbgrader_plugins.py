@@ -24,8 +24,7 @@ from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Integer, List, Unicode
 
-from course_runtime import i18n
-
+from . import i18n
 from .printable import printable
 
 
@@ -88,10 +87,9 @@ def rebuild(release, submission, copy_release=True, max_added_cells=MAX_ADDED_CE
     release.cells = cells
     # The notebook's language (metadata course.language) is the submission's when it has one: a
     # Chinese notebook graded on the release of its assignment keeps its Chinese messages.
-    language = submission.get("metadata", {}).get("course", {}).get("language") \
-        if isinstance(submission.get("metadata", {}).get("course"), dict) else None
-    if language in i18n.LANGUAGES:
-        i18n.set_notebook_language(release.setdefault("metadata", {}), language)
+    course = submission.get("metadata", {}).get("course")
+    if isinstance(course, dict) and i18n.valid(course.get("language")):
+        release.setdefault("metadata", {}).setdefault("course", {})["language"] = course["language"]
     return release, notes
 
 
@@ -195,15 +193,8 @@ class GuardedExecute(Execute):
                 f"shows its grades. For submissions you trust, `nbgrader autograde ... "
                 f"--GuardedExecute.allow_unsandboxed=True` runs plain nbgrader anyway."))
         # The kernel inherits this process's environment: the checks it runs speak the notebook's language.
-        saved = os.environ.get(i18n.LANGUAGE_VARIABLE)
-        os.environ[i18n.LANGUAGE_VARIABLE] = i18n.notebook_language(nb.metadata)
-        try:
+        with i18n.speaking(i18n.notebook_language(nb.metadata)):
             return super().preprocess(nb, resources, *args, **kwargs)
-        finally:
-            if saved is None:
-                os.environ.pop(i18n.LANGUAGE_VARIABLE, None)
-            else:
-                os.environ[i18n.LANGUAGE_VARIABLE] = saved
 
 
 class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):

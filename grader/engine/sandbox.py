@@ -20,12 +20,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from course_runtime import i18n
-
-from . import LOCALE, isolation, protocol
+from . import i18n, isolation, protocol
 from .isolation import FIRST_UID, close_descriptors_except
 
-_ = i18n.translator("engine", LOCALE)
+_ = i18n.translator("engine")
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
@@ -508,7 +506,7 @@ def _serve(receive_fd, send_fd, isolation, limits, course):
         except EOFError:
             return
         op = request.get("op")
-        if request.get("language") in i18n.LANGUAGES:
+        if i18n.valid(request.get("language")):
             os.environ[i18n.LANGUAGE_VARIABLE] = request["language"]
         if op == "hello":
             reply = {"isolation": isolation}

@@ -21,15 +21,13 @@ import time
 from collections import OrderedDict
 
 
-from course_runtime import i18n
-
-from . import LOCALE
 from . import course as courses
+from . import i18n
 from . import isolation, protocol
 from . import sandbox
 from .sandbox import Limits, Sandbox, SandboxFailure
 
-_ = i18n.translator("engine", LOCALE)
+_ = i18n.translator("engine")
 MAX_RESTARTS = 8
 MAX_ZYGOTES = 3   # chapters whose shared cells stay ready, per worker
 
@@ -49,7 +47,7 @@ class Worker:
         self._spare = None
         self._sandboxes_made = 0
         self._zygotes = OrderedDict()
-        i18n.preload("engine", LOCALE)  # read here once: sandboxes cannot read the catalogs
+        i18n.preload("engine")  # read here once: sandboxes cannot read the catalogs
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
         sandbox.shell()

@@ -26,11 +26,9 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 from traitlets.config import Config
 
-from course_runtime import i18n
+from .. import i18n
 
-from .. import LOCALE
-
-_ = i18n.translator("engine", LOCALE)
+_ = i18n.translator("engine")
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 TYPESET = HERE / "typeset.js"

@@ -293,3 +293,32 @@ def test_plain_nbgrader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_gra
     flipped = _graded_messages(plain, "flipped-zh_CN")
     assert "卷积核被翻转了" in flipped["corr2d_values"] and english_words(flipped["corr2d_values"]) == [], flipped
     assert "the kernel was flipped" in _graded_messages(plain, "flipped-en")["corr2d_values"]
+
+
+STUDENT_SCRIPT = """
+import sys
+from mxnet import nd
+from course_runtime.checking import check_example
+source = sys.stdin.read()
+namespace = {"nd": nd}
+exec(source, namespace)
+try:
+    check_example("corr2d.example", namespace["corr2d"])
+except AssertionError as failure:
+    print(failure)
+"""
+
+
+@pytest.mark.slow
+def test_the_student_editions_runtime_speaks_chinese(student_venv, tmp_path):
+    """A fresh student environment (the edition's requirements only, babel among them) has the
+    runtime's catalog: a Chinese notebook's kernel (COURSE_LANGUAGE) gets the Chinese message."""
+    import os
+    import subprocess
+    env = {"PATH": f"{Path(student_venv).parent}{os.pathsep}/usr/bin:/bin", "HOME": str(tmp_path), "PYTHONPATH": "",
+           "PYTHONWARNINGS": "ignore::DeprecationWarning", i18n.LANGUAGE_VARIABLE: "zh_CN"}
+    result = subprocess.run([str(student_venv), "-c", STUDENT_SCRIPT], input=FLIPPED.source, cwd=tmp_path, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    message = result.stdout.strip()
+    assert "对于笔记中的例子" in message and english_words(message) == [], message

@@ -7,6 +7,7 @@ Domains (see course_runtime/i18n.py): ``course_runtime`` (the student's runtime,
 student edition), ``grader`` (the course's checks, hints and rules), ``engine`` (the grading
 engine's words: cells stopped, outputs cut, the feedback page).
 """
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -35,6 +36,10 @@ def template(domain, output, root=REPO):
                                 "--project=cnn-course", "-o", str(output), *sources(patterns, root)])
 
 
+def _without_date(text):
+    return re.sub(r'^"POT-Creation-Date: .*\n', "", text, flags=re.M)
+
+
 def update(root=REPO):
     for domain, (package, _) in DOMAINS.items():
         locale = root / package / "locale"
@@ -43,10 +48,13 @@ def update(root=REPO):
             template(domain, pot, root)
             for language in TRANSLATED:
                 po = locale / language / "LC_MESSAGES" / f"{domain}.po"
+                before = po.read_text("utf8") if po.exists() else None
                 command = "update" if po.exists() else "init"
                 extra = ["--no-wrap", "--ignore-obsolete"] if command == "update" else ["--no-wrap"]
                 CommandLineInterface().run(["pybabel", "-q", command, "-i", str(pot), "-d", str(locale), "-D", domain,
                                             "-l", language, *extra])
+                if before is not None and _without_date(po.read_text("utf8")) == _without_date(before):
+                    po.write_text(before, "utf8")  # nothing changed but the date: no diff
                 print(f"{command}d {po.relative_to(root)}")
 
 

@@ -230,13 +230,14 @@ def test_the_feedback_pages_words_follow_the_notebook():
 
 @pytest.fixture(scope="module")
 def fast_graded_chapter(tmp_path_factory):
-    """Chapter 1 released, four submissions graded by `python -m grader autograde` (and, in a copy,
-    by plain nbgrader): the flipped kernel and the untouched stub, each in a Chinese and in an
-    English notebook. The release is the English one: a submission's own language is kept."""
+    """Chapter 1 released, six submissions graded by `python -m grader autograde` (and, in a copy,
+    by plain nbgrader): the flipped kernel, the untouched stub and the instructor's answer, each in a
+    Chinese and in an English notebook. The release is the English one: a submission's own language is kept."""
     root = course.make_course(tmp_path_factory.mktemp("messages") / "course")
     name = course.chapters()[CH1]
     release = course.read(root / "chapters" / CH1 / name)
-    for student, answers in (("flipped", {"corr2d": FLIPPED.source}), ("stub", {})):
+    right = course.solution_sources(course.read(root / "solutions" / CH1 / name))
+    for student, answers in (("flipped", {"corr2d": FLIPPED.source}), ("stub", {}), ("right", right)):
         for language in ("zh_CN", "en"):
             notebook = course.with_answers(release, answers)
             if language != "en":
@@ -260,6 +261,13 @@ def _graded_messages(root, student):
     return found
 
 
+def _graded_outputs(root, student):
+    """{grade_id: the text the graded cell printed} of an autograded notebook."""
+    notebook = course.read(root / "autograded" / student / CH1 / course.chapters()[CH1])
+    return {course.nbgrader_meta(c)["grade_id"]: "".join(o.get("text", "") for o in c.outputs)
+            for c in notebook.cells if course.nbgrader_meta(c).get("grade") and not course.nbgrader_meta(c).get("solution")}
+
+
 @pytest.mark.slow
 def test_the_fast_grader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_graded_chapter):
     root, output, _ = fast_graded_chapter
@@ -272,8 +280,12 @@ def test_the_fast_grader_tells_a_chinese_notebook_its_mistake_in_chinese(fast_gr
     assert "还是占位代码" in stub["corr2d_values"], stub
     for message in [m for m in list(flipped.values()) + list(stub.values()) if m]:
         assert _chinese(message) and english_words(message) == [], message
+    # a passed check says so in the notebook's language (the instructor's process writes it)
+    passed = _graded_outputs(root, "right-zh_CN")
+    assert "corr2d.values：通过（在随机输入上的值，float32 和 float64）" in passed["corr2d_values"], passed
+    assert "corr2d.values: passed (values on random inputs" in _graded_outputs(root, "right-en")["corr2d_values"]
     # the instructor's console stays English
-    assert "graded 4/4 submissions" in output, output
+    assert "graded 6/6 submissions" in output, output
 
 
 @pytest.mark.slow

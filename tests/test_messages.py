@@ -221,9 +221,11 @@ def test_the_feedback_pages_words_follow_the_notebook():
     page, _ = exporter.from_notebook_node(notebook, {"nbgrader": {"notebook": "cross_correlation", "score": 1,
                                                                   "max_score": 5, "late_penalty": 0}})
     assert '<html lang="zh-CN">' in page and "<th>练习</th>" in page and "未通过的检查" in page
+    assert "cross_correlation: 1.0 / 5.0 分</h4>" in page
     english, _ = exporter.from_notebook_node(nbformat.v4.new_notebook(), {"nbgrader": {
         "notebook": "cross_correlation", "score": 1, "max_score": 5, "late_penalty": 0}})
     assert '<html lang="en">' in english and "<th>exercise</th>" in english
+    assert "cross_correlation: 1.0 / 5.0 points</h4>" in english
 
 
 # ---------------------------------------------------------------- the fast grader

@@ -173,6 +173,7 @@ def _exercise_name(cell):
 def page_words():
     """The feedback page's own words (the template's headings and labels), in the current language."""
     return {"lang": i18n.current_language().replace("_", "-"), "feedback": _("feedback"), "points": _("points"),
+            "total": _("{score} / {max_score} points"),
             "exercise": _("exercise"), "what_failed": _("what failed"), "all_passed": _("all checks passed"),
             "late": _("late submission"), "score": _("Score:"), "top": _("(Top)"), "answer": _("Your answer:"),
             "check": _("Check:"), "comments": _("Comments:")}

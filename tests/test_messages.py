@@ -248,6 +248,8 @@ def fast_graded_chapter(tmp_path_factory):
     import shutil
     plain = shutil.copytree(root, root.with_name("plain"))
     result = course.run([course.sys.executable, "-m", "grader", "autograde", CH1], cwd=root)
+    course.run([course.sys.executable, "-m", "book.vendor"], cwd=REPO)  # MathJax for the feedback pages
+    course.nbgrader("generate_feedback", CH1, cwd=root)
     course.nbgrader("autograde", CH1, cwd=plain)
     return root, result.stdout + result.stderr, plain
 
@@ -336,3 +338,15 @@ def test_the_student_editions_runtime_speaks_chinese(student_venv, tmp_path):
     assert result.returncode == 0, result.stderr
     message = result.stdout.strip()
     assert "对于笔记中的例子" in message and english_words(message) == [], message
+
+
+@pytest.mark.slow
+def test_the_feedback_page_of_a_chinese_notebook_is_chinese(fast_graded_chapter):
+    """`nbgrader generate_feedback` (the course's exporter): the page's words and the failed
+    checks' problems in Chinese; an English notebook's page stays English."""
+    root, _, _ = fast_graded_chapter
+    page = next((root / "feedback" / "flipped-zh_CN" / CH1).glob("*.html")).read_text()
+    assert '<html lang="zh-CN">' in page and "<th>练习</th>" in page and "未通过的检查" in page
+    assert "卷积核被翻转了" in page and "/ 5.0 分</h4>" in page
+    english = next((root / "feedback" / "flipped-en" / CH1).glob("*.html")).read_text()
+    assert "<th>exercise</th>" in english and "the kernel was flipped" in english and "卷积核被翻转了" not in english

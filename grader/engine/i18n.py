@@ -63,12 +63,15 @@ def translation(domain, language, locale_folder=LOCALE):
     """A gettext translation of ``domain`` into ``language`` from its .po file; the messages as
     written when there is none (English)."""
     po_file = Path(locale_folder) / language / "LC_MESSAGES" / f"{domain}.po"
-    if language == ENGLISH or not po_file.exists():
+    if language == ENGLISH:
         return gettext.NullTranslations()
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-    with open(po_file, "rb") as file:
-        catalog = read_po(file, locale=language, domain=domain)
+    try:
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
+        with open(po_file, "rb") as file:
+            catalog = read_po(file, locale=language, domain=domain)
+    except (OSError, ImportError):  # no catalog, or one a sandbox cannot read (see preload): English
+        return gettext.NullTranslations()
     compiled = io.BytesIO()
     write_mo(compiled, catalog, use_fuzzy=False)  # a fuzzy translation is a guess: English instead
     compiled.seek(0)

@@ -11,7 +11,7 @@ BIN := $(abspath $(VENV))/bin
 export PATH := $(BIN):$(PATH)
 export PYTHONWARNINGS := ignore::DeprecationWarning
 
-.PHONY: book zh gettext instructor student examples browser test check release grade benchmark venv constraints clean
+.PHONY: book zh gettext messages instructor student examples browser test check release grade benchmark venv constraints clean
 
 venv: $(VENV)/.installed
 
@@ -71,6 +71,13 @@ zh: venv student
 # messages come out untranslated or fuzzy, and tests/test_translations.py fails until they are translated.
 gettext: venv
 	$(BIN)/python -m book.zh.gettext $(SITE)/gettext
+
+# The catalogs of what students read from the checks, hints, rules and the grading engine
+# (course_runtime/, grader/ and grader/engine/ locale/zh_CN/LC_MESSAGES/*.po): extracted from the
+# code with Babel and merged; new or changed messages come out untranslated or fuzzy, and
+# tests/test_messages.py fails until they are translated.
+messages: venv
+	$(BIN)/python -m book.messages
 
 # The instructor's site alone: solutions/ executed, into $(SITE)/instructor/html.
 instructor: venv

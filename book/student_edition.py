@@ -22,8 +22,10 @@ EXAMPLES = REPO / "course_runtime" / "examples.json"
 # renders the chapters' MyST ({term} roles, admonitions) in JupyterLab. No nbgrader: its JupyterLab
 # extensions are the instructor's (Create Assignment, Formgrader), and students need none of it.
 # pylopdf-fonts-zh-cn: Noto Sans SC, the font of the figures' Chinese labels (course_runtime/figures.py).
-REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn")
-# The runtime's message catalogs (course_runtime.i18n), e.g. the figures' words in Chinese.
+# babel: the runtime reads its messages' catalogs (course_runtime/locale/) with it, so it is pinned
+# here rather than left to come with JupyterLab.
+REQUIREMENTS = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn", "babel")
+# The runtime's message catalogs (course_runtime.i18n): its messages and the figures' words.
 CATALOGS = "locale/*/LC_MESSAGES/*.po"
 ZIP_FOLDER = "cnn-course-student"   # the folder a student gets when unzipping the download
 
@@ -71,8 +73,18 @@ def _kind_and_expected(check, case):
 
 
 def examples():
-    """{"examples": {check id: its cases}, "hidden": [ids]}: what the runtime needs, plain data."""
+    """{"examples": {check id: its cases}, "hidden": [ids]}: what the runtime needs, plain data. The
+    cases' descriptions and the summaries are kept in every language of the course ({"en": ...,
+    "zh_CN": ...}): the runtime shows the one of the notebook's language."""
+    from course_runtime import i18n
     from grader.checks import CHECKS, make_cases
+
+    def in_languages(make):
+        texts = {}
+        for language in i18n.LANGUAGES:
+            with i18n.speaking(language):
+                texts[language] = make()
+        return texts
 
     visible, hidden = {}, []
     for check_id, check in CHECKS.items():
@@ -80,13 +92,14 @@ def examples():
             hidden.append(check_id)
             continue
         cases, kinds = [], set()
-        for case in make_cases(check, "", ""):  # the examples are fixed: no seed changes them
+        texts = in_languages(lambda: [case.text for case in make_cases(check, "", "")])
+        for n, case in enumerate(make_cases(check, "", "")):  # the examples are fixed: no seed changes them
             kind, stored = _kind_and_expected(check, case)
             kinds.add(kind)
             inputs = {k: v for k, v in case.inputs.items() if k != "defaults"}
-            cases.append({"text": case.text, "inputs": inputs, **stored})
+            cases.append({"text": {language: texts[language][n] for language in texts}, "inputs": inputs, **stored})
         (kind,) = kinds
-        visible[check_id] = {"exercise": check.exercise, "summary": check.summary, "kind": kind,
+        visible[check_id] = {"exercise": check.exercise, "summary": in_languages(check.summary_text), "kind": kind,
                              "mxnet_random": check.mxnet_random, "cases": cases}
     return {"examples": visible, "hidden": hidden}
 

@@ -24,7 +24,10 @@ from . import compare
 from .compare import (AnswerError, check_dtype, compare_values, plain_array, plain_float, plain_int_pair,
                       recovery_problem, training_problem,
                       shape_text)
+from .i18n import current_language, translator
 from .messages import GradingFailure, describe_exception
+
+_ = translator("course_runtime")
 
 EXAMPLES_FILE = Path(__file__).with_name("examples.json")
 
@@ -67,28 +70,39 @@ def check_example(check_id, answer, examples=None):
     """The student's route: a visible check on its stored cases."""
     examples = examples or load_examples()
     if check_id in examples["hidden"]:
-        print(f"{check_id}: graded by your instructor with hidden tests (nothing to run here)")
+        print(_("{check}: graded by your instructor with hidden tests (nothing to run here)").format(check=check_id))
         return
     if check_id not in examples["examples"]:
-        raise KeyError(f"no check named {check_id!r}: the checks are {', '.join(sorted(examples['examples']))}")
+        raise KeyError(_("no check named {check}: the checks are {checks}").format(
+            check=repr(check_id), checks=", ".join(sorted(examples["examples"]))))
     example = examples["examples"][check_id]
     problem = example_problem(example, answer)
     if problem:
         raise GradingFailure(problem) from None
-    print(f"{check_id}: passed ({example['summary']})")
+    print(_("{check}: passed ({summary})").format(check=check_id, summary=in_language(example["summary"])))
+
+
+def in_language(texts):
+    """The text of the current language from ``{"en": ..., "zh_CN": ...}`` (examples.json keeps the
+    cases' descriptions and summaries in every language of the course), else the English one."""
+    if isinstance(texts, str):
+        return texts
+    return texts.get(current_language()) or texts["en"]
 
 
 def example_problem(example, answer):
     """The message of the first failing case of a stored example, or None."""
     run, judge = KINDS[example["kind"]]
     for case in example["cases"]:
+        case = dict(case, text=in_language(case["text"]))
         _seed_random_generators(example["mxnet_random"])
         try:
             result = run(answer, case["inputs"])
         except AnswerError as error:
-            return f"for {case['text']} {error}"
+            return _("for {case} {problem}").format(case=case["text"], problem=error)
         except Exception as error:
-            return f"for {case['text']} {describe_exception(error, example['exercise'])}"
+            return _("for {case} {problem}").format(case=case["text"],
+                                                    problem=describe_exception(error, example["exercise"]))
         problem = judge(result, case)
         if problem:
             return problem
@@ -112,12 +126,12 @@ def _nd(array):
 # ---------------------------------------------------------------- the student's side of a case
 
 def _run_xk(answer, inputs):
-    return plain_array(answer(_nd(inputs["X"]), _nd(inputs["K"])), "your output")
+    return plain_array(answer(_nd(inputs["X"]), _nd(inputs["K"])), _("your output"))
 
 
 def _run_pad_stride(answer, inputs):
     return plain_array(answer(_nd(inputs["X"]), _nd(inputs["K"]), padding=inputs["padding"],
-                              strides=inputs["strides"]), "your output")
+                              strides=inputs["strides"]), _("your output"))
 
 
 def _run_conv2d(Conv2D, inputs):
@@ -127,27 +141,29 @@ def _run_conv2d(Conv2D, inputs):
     for name, value in (("weight", weight), ("bias", bias)):
         param = getattr(layer, name, None)
         if param is None or not hasattr(param, "set_data"):
-            raise AnswerError(f"your Conv2D has no parameter named {name}")
+            raise AnswerError(_("your Conv2D has no parameter named {name}").format(name=name))
         if tuple(param.shape) != value.shape:
-            raise AnswerError(f"your {name} has shape {shape_text(param.shape)}; expected {shape_text(value.shape)}")
+            raise AnswerError(_("your {name} has shape {shape}; expected {expected}").format(
+                name=name, shape=shape_text(param.shape), expected=shape_text(value.shape)))
         param.set_data(_nd(value))
-    return plain_array(layer(_nd(inputs["X"])), "your output")
+    return plain_array(layer(_nd(inputs["X"])), _("your output"))
 
 
 def _run_output_shape(conv2d_output_shape, inputs):
     answer = conv2d_output_shape(inputs["input_shape"], inputs["kernel_size"], padding=inputs["padding"],
                                  strides=inputs["strides"])
-    return plain_int_pair(answer, "your answer")
+    return plain_int_pair(answer, _("your answer"))
 
 
 def _run_train_kernel(train_kernel, inputs):
     answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"])  # the default epochs and lr
     if not isinstance(answer, tuple) or len(answer) != 2:
-        raise AnswerError(f"your train_kernel returned {compare._kind(answer)}; expected a tuple (K, losses)")
+        raise AnswerError(_("your train_kernel returned {kind}; expected a tuple (K, losses)").format(
+            kind=compare._kind(answer)))
     K, losses = answer
     if not isinstance(losses, (list, tuple)):
-        raise AnswerError(f"your losses is {compare._kind(losses)}; expected a list of floats")
-    return plain_array(K, "your K"), np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)])
+        raise AnswerError(_("your losses is {kind}; expected a list of floats").format(kind=compare._kind(losses)))
+    return plain_array(K, _("your K")), np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)])
 
 
 # ---------------------------------------------------------------- judging against the stored answer
@@ -159,7 +175,8 @@ def _judge_values(result, case):
 
 def _judge_output_shape(answer, case):
     if answer != case["expected"]:
-        return f"for {case['text']} your answer is {shape_text(answer)}; expected {shape_text(case['expected'])}"
+        return _("for {case} your answer is {answer}; expected {expected}").format(
+            case=case["text"], answer=shape_text(answer), expected=shape_text(case["expected"]))
     return None
 
 

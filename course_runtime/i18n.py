@@ -93,6 +93,13 @@ def translation(domain, language, locale_folder=RUNTIME_LOCALE):
     return gettext.GNUTranslations(compiled)
 
 
+def preload(domain, locale_folder=RUNTIME_LOCALE):
+    """Read ``domain``'s catalogs of every language now: a process that forks sandboxes, which
+    cannot read files (or import Babel) later, calls this first so that they inherit them."""
+    for language in LANGUAGES:
+        translation(domain, language, locale_folder)  # the same call as translator's: one cache entry
+
+
 def translator(domain, locale_folder=RUNTIME_LOCALE):
     """``_`` for a module: ``_("your {name} ...").format(name=...)`` in the current language,
     looked up at each call (the language is known only when a notebook runs)."""

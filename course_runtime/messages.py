@@ -5,6 +5,10 @@ import sysconfig
 import traceback
 from pathlib import Path
 
+from .i18n import translator
+
+_ = translator("course_runtime")
+
 # Frames of these folders are not the student's code (this runtime, the standard library, MXNet).
 LIBRARY_FOLDERS = tuple({str(Path(__file__).parent), sys.prefix, sys.base_prefix, sysconfig.get_paths()["purelib"]})
 
@@ -31,9 +35,12 @@ def describe_exception(error, exercise, library_folders=()):
     """``your corr2d raised ValueError: ...``, with the lines of the student's own code involved.
     Frames in ``library_folders`` (besides LIBRARY_FOLDERS) are the checker's, not shown."""
     if isinstance(error, NotImplementedError):
-        return f"your {exercise} is still the stub (it raised NotImplementedError): replace it with your code"
+        return _("your {exercise} is still the stub (it raised NotImplementedError): replace it with your "
+                 "code").format(exercise=exercise)
     skipped = LIBRARY_FOLDERS + tuple(library_folders)
     frames = [f for f in traceback.extract_tb(error.__traceback__)
               if not f.filename.startswith(skipped) and "site-packages" not in f.filename]
-    where = "".join(f"\n  line {f.lineno} of your code: {f.line}" for f in frames[-3:] if f.line)
-    return f"your {exercise} raised {type(error).__name__}: {_short_message(error)}{where}"
+    where = "".join("\n  " + _("line {number} of your code: {line}").format(number=f.lineno, line=f.line)
+                    for f in frames[-3:] if f.line)
+    return _("your {exercise} raised {error}: {message}").format(
+        exercise=exercise, error=type(error).__name__, message=_short_message(error)) + where

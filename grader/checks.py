@@ -23,9 +23,19 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
-from . import compare, diagnose
+from course_runtime.i18n import translator
+
+from . import LOCALE, compare, diagnose
 from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float,
                       plain_int_pair, recovery_problem, training_problem)
+
+
+_ = translator("grader", LOCALE)
+
+
+def N_(message):
+    """A message marked for the catalog (pybabel extract), translated where it is shown."""
+    return message
 
 
 @dataclass(frozen=True)
@@ -39,7 +49,7 @@ class Case:
 class Check:
     id: str
     exercise: str                  # the name the student defines, e.g. "corr2d"
-    summary: str                   # what the graded cell checks, in plain words
+    summary: str                   # what the graded cell checks, in plain words (English: see summary_text)
     cases: Callable[[np.random.Generator], List[Case]]
     run: Callable[[Any, Case], Any]
     judge: Callable[[Any, Case], Optional[str]]
@@ -52,6 +62,14 @@ class Check:
     mxnet_random: bool = False
     # The diagnosis (grader/diagnose.py) that names known mistakes in its results; None: none.
     diagnosis: Optional[str] = None
+
+    def summary_text(self):
+        """The summary in the current language."""
+        return _(self.summary)
+
+    def passed_text(self):
+        """What a graded cell prints when its check passes."""
+        return _("{check}: passed ({summary})").format(check=self.id, summary=self.summary_text())
 
     def explain(self, failures):
         """The message of a failed check from its failures [(case, result or None, problem)], in
@@ -119,7 +137,7 @@ def _shape_text(shape):
 
 
 def _xk_case(X, K, extra=""):
-    text = f"X of shape {_shape_text(X.shape)} and K of shape {_shape_text(K.shape)}"
+    text = _("X of shape {x} and K of shape {k}").format(x=_shape_text(X.shape), k=_shape_text(K.shape))
     if X.dtype == np.float64:
         text += " (float64)"
     return Case(text + extra, {"X": X, "K": K})
@@ -139,14 +157,14 @@ def _random_2d_shapes(rng, count, max_side=7):
 # ---------------------------------------------------------------- chapter 1: corr2d
 
 def _call_xk(answer, case):
-    return plain_array(answer(_nd(case.inputs["X"]), _nd(case.inputs["K"])), "your output")
+    return plain_array(answer(_nd(case.inputs["X"]), _nd(case.inputs["K"])), _("your output"))
 
 
 def _checked_output(result):
     """(float64 values, dtype name) of an output, as plain_array makes it on the student's side."""
     if not (type(result) is tuple and len(result) == 2 and type(result[1]) is str
             and re.fullmatch(r"[a-z]{1,8}[0-9]{0,3}", result[1])):
-        raise AnswerError("the answer did not come back as an array of numbers")
+        raise AnswerError(_("the answer did not come back as an array of numbers"))
     return _checked_array(result[0]), result[1]
 
 
@@ -180,15 +198,15 @@ def _judge_shape_with(reference_name):
 def _checked_array(result):
     """Results cross from the student's side: accept only a real float64 numpy array."""
     if type(result) is not np.ndarray or result.dtype != np.float64:
-        raise AnswerError("the answer did not come back as an array of numbers")
+        raise AnswerError(_("the answer did not come back as an array of numbers"))
     return result
 
 
 def _corr2d_example(rng):
     X = np.arange(9, dtype="float32").reshape(3, 3)
     K = np.array([[0, 1], [2, 3]], dtype="float32")
-    return [Case("the example of the notes, X = [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and "
-                 "K = [[0, 1], [2, 3]] (expected [[19, 25], [37, 43]])", {"X": X, "K": K})]
+    return [Case(_("the example of the notes, X = [[0, 1, 2], [3, 4, 5], [6, 7, 8]] and K = [[0, 1], [2, 3]] "
+                   "(expected [[19, 25], [37, 43]])"), {"X": X, "K": K})]
 
 
 def _corr2d_shape_cases(rng):
@@ -220,7 +238,8 @@ def _corr2d_edge_cases(rng):
 
 def _conv2d_case(rng, x_shape, k_shape, text_extra=""):
     X = _values(rng, x_shape)
-    return Case(f"X of shape {_shape_text(x_shape)} and kernel_size {_shape_text(k_shape)}{text_extra}",
+    return Case(_("X of shape {x} and kernel_size {k}").format(x=_shape_text(x_shape), k=_shape_text(k_shape))
+                + text_extra,
                 {"X": X, "weight": _values(rng, k_shape), "bias": _values(rng, (1,))})
 
 
@@ -234,7 +253,7 @@ def _run_conv2d_parameters(Conv2D, case):
     for name in ("weight", "bias"):
         param = getattr(layer, name, None)
         if param is None or not hasattr(param, "data"):
-            raise AnswerError(f"your Conv2D has no parameter named {name}")
+            raise AnswerError(_("your Conv2D has no parameter named {name}").format(name=name))
         params.append(param)
     shapes = [np.array(param.data().shape, dtype=np.float64) for param in params]
     collected = list(layer.collect_params().values())
@@ -249,34 +268,37 @@ def _run_conv2d_parameters(Conv2D, case):
         except Exception:  # grad_req 'null': no gradient at all
             gradients.append(np.zeros(0))
             continue
-        gradients.append(plain_array(gradient, f"the gradient of your {name}")[0])
+        gradients.append(plain_array(gradient, _("the gradient of your {name}").format(name=name))[0])
     return shapes + [registered] + gradients
 
 
 def _judge_conv2d_parameters(result, case):
     if type(result) is not list or len(result) != 5:
-        raise AnswerError("the answer did not come back as the expected data")
+        raise AnswerError(_("the answer did not come back as the expected data"))
     weight_shape, bias_shape = (tuple(int(n) for n in _checked_array(a)) for a in result[:2])
     registered, weight_grad, bias_grad = (_checked_array(a) for a in result[2:])
     size = tuple(case.inputs["kernel_size"])
     text = f"Conv2D(kernel_size={_shape_text(size)})"
     if weight_shape != size:
-        return f"for {text} your weight has shape {_shape_text(weight_shape)}; expected {_shape_text(size)}"
+        return _("for {case} your {name} has shape {shape}; expected {expected}").format(
+            case=text, name="weight", shape=_shape_text(weight_shape), expected=_shape_text(size))
     if bias_shape != (1,):
-        return f"for {text} your bias has shape {_shape_text(bias_shape)}; expected (1,)"
+        return _("for {case} your {name} has shape {shape}; expected {expected}").format(
+            case=text, name="bias", shape=_shape_text(bias_shape), expected="(1,)")
     for name, inside in zip(("weight", "bias"), registered.tolist() if registered.shape == (2,) else [0, 0]):
         if inside != 1:
-            return (f"for {text} your {name} is not among layer.collect_params(), so initialize() and a "
-                    f"gluon.Trainer never see it and it never trains: create it with "
-                    f"self.params.get('{name}', shape=...)")
+            return _("for {case} your {name} is not among layer.collect_params(), so initialize() and a "
+                     "gluon.Trainer never see it and it never trains: create it with "
+                     "self.params.get('{name}', shape=...)").format(case=text, name=name)
     # Whether a gradient reaches each parameter, not its value: a forward that subtracts the bias
     # or flips the kernel is wrong, but Conv2D.forward says so; its parameters still train.
-    on_input = f"{text} on an input of shape {_shape_text(case.inputs['X'].shape)}"
+    on_input = _("{layer} on an input of shape {shape}").format(layer=text, shape=_shape_text(case.inputs["X"].shape))
     for name, gradient, shape in (("weight", weight_grad, size), ("bias", bias_grad, (1,))):
         if gradient.shape != shape or not np.any(gradient != 0):
-            return (f"for {on_input}, no gradient of loss = output.sum() reaches your {name}, so it never "
-                    f"trains: forward must use it as an NDArray ({name}.data()) inside autograd's record, "
-                    f"not leave it out, nor turn it into a number (.asscalar()) or a detached copy (.detach())")
+            return _("for {case}, no gradient of loss = output.sum() reaches your {name}, so it never trains: "
+                     "forward must use it as an NDArray ({name}.data()) inside autograd's record, not leave it "
+                     "out, nor turn it into a number (.asscalar()) or a detached copy (.detach())").format(
+                case=on_input, name=name)
     return None
 
 
@@ -287,11 +309,12 @@ def _run_conv2d_forward(Conv2D, case):
     for name, value in (("weight", weight), ("bias", bias)):
         param = getattr(layer, name, None)
         if param is None or not hasattr(param, "set_data"):
-            raise AnswerError(f"your Conv2D has no parameter named {name}")
+            raise AnswerError(_("your Conv2D has no parameter named {name}").format(name=name))
         if tuple(param.shape) != value.shape:
-            raise AnswerError(f"your {name} has shape {_shape_text(param.shape)}; expected {_shape_text(value.shape)}")
+            raise AnswerError(_("your {name} has shape {shape}; expected {expected}").format(
+                name=name, shape=_shape_text(param.shape), expected=_shape_text(value.shape)))
         param.set_data(_nd(value))
-    return plain_array(layer(_nd(case.inputs["X"])), "your output")
+    return plain_array(layer(_nd(case.inputs["X"])), _("your output"))
 
 
 def _judge_conv2d_forward(result, case):
@@ -306,8 +329,8 @@ def _edge_image():
 
 
 def _conv2d_example(rng):
-    return [Case("d2l's edge image (6×8, ones with columns 2 to 5 zero), "
-                 "weight [[1, -1]] and bias [0] (expected 1 and -1 at the edges)",
+    return [Case(_("d2l's edge image (6×8, ones with columns 2 to 5 zero), weight [[1, -1]] and bias [0] "
+                   "(expected 1 and -1 at the edges)"),
                  {"X": _edge_image(), "weight": np.array([[1, -1]], dtype="float32"),
                   "bias": np.zeros(1, dtype="float32")})]
 
@@ -317,7 +340,8 @@ def _conv2d_parameter_cases(rng):
     cases = []
     for size in sizes:  # an input larger than the kernel: more than one output gets the bias
         x_shape = tuple(int(k + n) for k, n in zip(size, rng.integers(1, 4, size=2)))
-        cases.append(Case(f"kernel_size {_shape_text(size)} and an input of shape {_shape_text(x_shape)}",
+        cases.append(Case(_("kernel_size {k} and an input of shape {x}").format(k=_shape_text(size),
+                                                                                 x=_shape_text(x_shape)),
                           {"kernel_size": size, "X": _values(rng, x_shape)}))
     return cases
 
@@ -329,9 +353,9 @@ def _conv2d_forward_cases(rng):
 
 
 def _conv2d_edge_cases(rng):
-    cases = [_conv2d_case(rng, (4, 6), (4, 6), " (kernel as large as the input)"),
-             _conv2d_case(rng, (3, 5), (1, 1), " (a 1×1 kernel)")]
-    bias_only = _conv2d_case(rng, (4, 5), (2, 2), " with a zero weight and bias 3")
+    cases = [_conv2d_case(rng, (4, 6), (4, 6), _(" (kernel as large as the input)")),
+             _conv2d_case(rng, (3, 5), (1, 1), _(" (a 1×1 kernel)"))]
+    bias_only = _conv2d_case(rng, (4, 5), (2, 2), _(" with a zero weight and bias 3"))
     bias_only.inputs["weight"][:] = 0
     bias_only.inputs["bias"][:] = 3
     return cases + [bias_only]
@@ -361,8 +385,8 @@ def _training_case(rng, x_shape, kernel_size, num_epochs):
     X = rng.standard_normal(x_shape).astype("float32")
     K_true = rng.standard_normal(kernel_size).astype("float32")
     Y = _ref().corr2d(_nd(X), _nd(K_true)).asnumpy()
-    return Case(f"X of shape {_shape_text(x_shape)}, kernel_size {_shape_text(kernel_size)}, "
-                f"num_epochs={num_epochs}",
+    return Case(_("X of shape {x}, kernel_size {k}, num_epochs={epochs}").format(
+                    x=_shape_text(x_shape), k=_shape_text(kernel_size), epochs=num_epochs),
                 {"X": X, "Y": Y, "kernel_size": kernel_size, "num_epochs": num_epochs,
                  "lr": _hessian_lr(X, kernel_size)}, {"K_true": K_true})
 
@@ -371,11 +395,12 @@ def _train_once(train_kernel, inputs, num_epochs):
     kwargs = {} if inputs.get("defaults") else {"num_epochs": num_epochs, "lr": inputs["lr"]}
     answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"], **kwargs)
     if not isinstance(answer, tuple) or len(answer) != 2:
-        raise AnswerError(f"your train_kernel returned {compare._kind(answer)}; expected a tuple (K, losses)")
+        raise AnswerError(_("your train_kernel returned {kind}; expected a tuple (K, losses)").format(
+            kind=compare._kind(answer)))
     K, losses = answer
     if not isinstance(losses, (list, tuple)):
-        raise AnswerError(f"your losses is {compare._kind(losses)}; expected a list of floats")
-    return [plain_array(K, "your K"),
+        raise AnswerError(_("your losses is {kind}; expected a list of floats").format(kind=compare._kind(losses)))
+    return [plain_array(K, _("your K")),
             np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)], dtype=np.float64)]
 
 
@@ -396,7 +421,7 @@ def _run_train_kernel(train_kernel, case):
 def _checked_runs(result, case):
     count = 2 if "replay_seed" in case.inputs else 1
     if type(result) is not list or len(result) != count or any(type(r) is not list or len(r) != 2 for r in result):
-        raise AnswerError("the answer did not come back as the expected data")
+        raise AnswerError(_("the answer did not come back as the expected data"))
     return [(_checked_output(K), _checked_array(losses)) for K, losses in result]
 
 
@@ -425,31 +450,34 @@ def _replay_problem(runs, case):
     losses; epoch n + 1's loss is the loss of the K returned after n epochs (recomputed here);
     K after n + 1 epochs is one gradient step from K after n."""
     i = case.inputs
-    ((K_n, _), losses_n), ((K_next, dtype), losses_next) = runs
+    ((K_n, _dtype_n), losses_n), ((K_next, dtype), losses_next) = runs
     n = len(losses_n)
-    longer = f"{case.text} (run again with num_epochs={n + 1})"
+    longer = _("{case} (run again with num_epochs={epochs})").format(case=case.text, epochs=n + 1)
     problem = (check_dtype(dtype, "float32", longer, "K") or compare_shape(K_next, i["kernel_size"], longer, "K"))
     if problem:
         return problem
     if len(losses_next) != n + 1:
-        return f"for {longer} your losses has {len(losses_next)} entries; expected one per epoch, {n + 1}"
+        return _("for {case} your losses has {count} entries; expected one per epoch, {epochs}").format(
+            case=longer, count=len(losses_next), epochs=n + 1)
     for epoch in range(n):
         if not _close_losses(losses_next[epoch], losses_n[epoch]):
-            return (f"for {longer} your loss of epoch {epoch + 1} is {losses_next[epoch]:.6g}, but "
-                    f"{losses_n[epoch]:.6g} when run with num_epochs={n} from the same random state: the "
-                    f"first {n} epochs of training must not depend on num_epochs (draw the initial kernel "
-                    f"from nd.random or np.random, which the grader seeds)")
+            return _("for {case} your loss of epoch {epoch} is {loss}, but {before} when run with "
+                     "num_epochs={epochs} from the same random state: the first {epochs} epochs of training must "
+                     "not depend on num_epochs (draw the initial kernel from nd.random or np.random, which the "
+                     "grader seeds)").format(case=longer, epoch=epoch + 1, loss=f"{losses_next[epoch]:.6g}",
+                                             before=f"{losses_n[epoch]:.6g}", epochs=n)
     loss_of_returned = _ref().loss_of_kernel(_nd(i["X"]), _nd(i["Y"]), _nd(K_n.astype("float32")))
     if not _close_losses(losses_next[n], loss_of_returned):
-        return (f"for {longer} your loss of epoch {n + 1} is {losses_next[n]:.6g}, but the K your train_kernel "
-                f"returns after {n} epochs, the kernel epoch {n + 1} starts from, has the summed squared "
-                f"error {loss_of_returned:.6g}: each loss must be that of its epoch's kernel, computed "
-                f"before its update (does the training stop early, or are the losses made up?)")
+        return _("for {case} your loss of epoch {epoch} is {loss}, but the K your train_kernel returns after "
+                 "{epochs} epochs, the kernel epoch {epoch} starts from, has the summed squared error {error}: "
+                 "each loss must be that of its epoch's kernel, computed before its update (does the training "
+                 "stop early, or are the losses made up?)").format(
+            case=longer, epoch=n + 1, loss=f"{losses_next[n]:.6g}", epochs=n, error=f"{loss_of_returned:.6g}")
     expected = _gradient_step(i["X"], i["Y"], K_n, i["lr"])
     problem = compare_values(K_next, expected, longer, "K")
     if problem:
-        return (f"{problem}: the expected K is one gradient-descent step, with the lr given, from the K "
-                f"returned after {n} epochs; each epoch must make exactly one such step")
+        return problem + _(": the expected K is one gradient-descent step, with the lr given, from the K "
+                           "returned after {epochs} epochs; each epoch must make exactly one such step").format(epochs=n)
     return None
 
 
@@ -468,8 +496,8 @@ def _training_problem(result, case, need_recovery):
     # One step with this case's lr always lowers the loss a lot: a loss equal to the returned K's
     # was recorded after the update, not before it.
     if i["num_epochs"] == 1 and not final_loss[0] < losses[0] * (1 - 1e-3):
-        return (f"for {case.text} your loss for the epoch is {losses[0]:.6g}, the loss of the K you return: "
-                f"record each epoch's loss before its update")
+        return _("for {case} your loss for the epoch is {loss}, the loss of the K you return: record each "
+                 "epoch's loss before its update").format(case=case.text, loss=f"{losses[0]:.6g}")
     if need_recovery:
         return recovery_problem(K, case.truth["K_true"], case.truth.get("tolerance", 1e-2), case.text)
     return None
@@ -478,8 +506,8 @@ def _training_problem(result, case, need_recovery):
 def _train_kernel_example(rng):
     X = _edge_image()
     Y = _ref().corr2d(_nd(X), _nd(np.array([[1, -1]], dtype="float32"))).asnumpy()
-    return [Case("d2l's edge data (6×8, ones with columns 2 to 5 zero) with kernel_size (1, 2) and the default "
-                 "num_epochs and lr (expected a K near [[1, -1]])",
+    return [Case(_("d2l's edge data (6×8, ones with columns 2 to 5 zero) with kernel_size (1, 2) and the "
+                   "default num_epochs and lr (expected a K near [[1, -1]])"),
                  {"X": X, "Y": Y, "kernel_size": (1, 2), "num_epochs": 10, "defaults": True},
                  {"K_true": np.array([[1, -1]], dtype="float32"), "tolerance": 0.2})]
 
@@ -492,7 +520,8 @@ def _replay_case(rng, x_shape, kernel_size, num_epochs, rate):
     case = _training_case(rng, x_shape, kernel_size, num_epochs)
     case.inputs.update(lr=float(rate / _hessian_eigenvalues(case.inputs["X"], kernel_size)[-1]),
                        replay_seed=int(rng.integers(2**31)))
-    return Case(case.text + f", and again with num_epochs={num_epochs + 1} from the same random state",
+    return Case(case.text + _(", and again with num_epochs={epochs} from the same random state").format(
+                    epochs=num_epochs + 1),
                 case.inputs, case.truth)
 
 
@@ -544,7 +573,7 @@ def _output_shape_cases(rng):
              ((10, 10), (2, 2), (1, 1), (5, 5)),   # strides larger than the kernel
              ((7, 9), (3, 4), (1, 0), (2, 3))]     # floor, not ceil, on both axes
     cases = [_shape_case(*c) for c in fixed]
-    for _ in range(6):
+    for _n in range(6):
         shape, kernel, padding, strides = _random_geometry(rng)
         cases.append(_shape_case(shape, _as_given(kernel, rng), _as_given(padding, rng), _as_given(strides, rng)))
     return cases
@@ -553,7 +582,7 @@ def _output_shape_cases(rng):
 def _run_output_shape(conv2d_output_shape, case):
     i = case.inputs
     answer = conv2d_output_shape(i["input_shape"], i["kernel_size"], padding=i["padding"], strides=i["strides"])
-    return np.array(plain_int_pair(answer, "your answer"), dtype=np.float64)
+    return np.array(plain_int_pair(answer, _("your answer")), dtype=np.float64)
 
 
 def _judge_output_shape(result, case):
@@ -561,7 +590,8 @@ def _judge_output_shape(result, case):
     i = case.inputs
     expected = _ref().conv2d_output_shape(i["input_shape"], i["kernel_size"], i["padding"], i["strides"])
     if answer != expected:
-        return f"for {case.text} your answer is {_shape_text(answer)}; expected {_shape_text(expected)}"
+        return _("for {case} your answer is {answer}; expected {expected}").format(
+            case=case.text, answer=_shape_text(answer), expected=_shape_text(expected))
     return None
 
 
@@ -578,7 +608,7 @@ def _pad_stride_example(rng):
     for kernel, padding, strides in _NOTES_SETTINGS:
         kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
         K = np.arange(1, kernel[0] * kernel[1] + 1, dtype="float32").reshape(kernel) / 10
-        case = _xk_case(X, K, f", padding={padding}, strides={strides} (a setting of the notes)")
+        case = _xk_case(X, K, f", padding={padding}, strides={strides}" + _(" (a setting of the notes)"))
         case.inputs.update(padding=padding, strides=strides)
         cases.append(case)
     return cases
@@ -613,7 +643,7 @@ def _pad_stride_edge_cases(rng):
 def _run_pad_stride(corr2d_pad_stride, case):
     i = case.inputs
     return plain_array(corr2d_pad_stride(_nd(i["X"]), _nd(i["K"]), padding=i["padding"], strides=i["strides"]),
-                       "your output")
+                       _("your output"))
 
 
 # ---------------------------------------------------------------- chapter 5: channels
@@ -632,7 +662,7 @@ def _notes_channels():
 
 def _multi_in_example(rng):
     X, K = _notes_channels()
-    return [Case("the two-channel example of the notes (expected [[56, 72], [104, 120]])", {"X": X, "K": K})]
+    return [Case(_("the two-channel example of the notes (expected [[56, 72], [104, 120]])"), {"X": X, "K": K})]
 
 
 def _multi_in_cases(rng):
@@ -654,8 +684,8 @@ def _multi_in_edge_cases(rng):
 
 def _multi_in_out_example(rng):
     X, K = _notes_channels()
-    return [Case("the example of the notes, K stacked from K, K + 1, K + 2 (expected shape (3, 2, 2), "
-                 "first channel [[56, 72], [104, 120]])", {"X": X, "K": np.stack([K, K + 1, K + 2])})]
+    return [Case(_("the example of the notes, K stacked from K, K + 1, K + 2 (expected shape (3, 2, 2), "
+                   "first channel [[56, 72], [104, 120]])"), {"X": X, "K": np.stack([K, K + 1, K + 2])})]
 
 
 def _multi_in_out_cases(rng):
@@ -682,14 +712,14 @@ def _conv_1x1_example(rng):
     K = example.uniform(0, 1, size=(2, 3, 1, 1)).astype("float32")
     # The notes define corr2d_multi_in_out_1x1 but run no example (their cell is never executed);
     # this is d2l's: X and K drawn uniformly from [0, 1).
-    return [Case("d2l's example, X of shape (3, 3, 3) and K of shape (2, 3, 1, 1), uniform in [0, 1)",
+    return [Case(_("d2l's example, X of shape (3, 3, 3) and K of shape (2, 3, 1, 1), uniform in [0, 1)"),
                  {"X": X, "K": K})]
 
 
 def _conv_1x1_cases(rng):
     cases = [_channels_case(rng, 3, 3, (4, 6), (1, 1)),   # as many output as input channels
              _channels_case(rng, 2, 4, (5, 3), (1, 1)), _channels_case(rng, 5, 2, (3, 7), (1, 1), "float64")]
-    for _ in range(3):
+    for _n in range(3):
         c_o, c_i, h, w = (int(n) for n in rng.integers(1, 7, size=4))
         cases.append(_channels_case(rng, c_o, c_i, (h, w), (1, 1)))
     return cases
@@ -723,8 +753,8 @@ def _im2col_example(rng):
     K = np.stack([K, K + 1, K + 2])
     cases = []
     for padding, strides in _IM2COL_SETTINGS:
-        case = _xk_case(X, K, f", padding={padding}, strides={strides} (chapter 5's example of the notes, "
-                              f"kernels K, K + 1, K + 2)")
+        case = _xk_case(X, K, f", padding={padding}, strides={strides}"
+                        + _(" (chapter 5's example of the notes, kernels K, K + 1, K + 2)"))
         case.inputs.update(padding=padding, strides=strides)
         cases.append(case)
     return cases
@@ -778,74 +808,74 @@ def _values_check(id, summary, cases, reference_name, run=_call_xk, isolate=()):
 
 
 CHECKS = {check.id: check for check in [
-    _values_check("corr2d.example", "the example of the notes", _corr2d_example, "corr2d"),
-    _check("corr2d.shapes", "output shapes on random non-square inputs and kernels",
+    _values_check("corr2d.example", N_("the example of the notes"), _corr2d_example, "corr2d"),
+    _check("corr2d.shapes", N_("output shapes on random non-square inputs and kernels"),
            _corr2d_shape_cases, _call_xk, _judge_shape_with("corr2d")),
-    _values_check("corr2d.values", "values on random inputs, float32 and float64", _corr2d_value_cases, "corr2d"),
-    _values_check("corr2d.edge_cases", "a kernel as large as the input, single rows and columns, 1×1 kernels",
+    _values_check("corr2d.values", N_("values on random inputs, float32 and float64"), _corr2d_value_cases, "corr2d"),
+    _values_check("corr2d.edge_cases", N_("a kernel as large as the input, single rows and columns, 1×1 kernels"),
                   _corr2d_edge_cases, "corr2d"),
 
-    _check("Conv2D.example", "d2l's edge-detection example", _conv2d_example,
+    _check("Conv2D.example", N_("d2l's edge-detection example"), _conv2d_example,
            _run_conv2d_forward, _judge_conv2d_forward),
-    _check("Conv2D.parameters", "the shapes of weight and bias, registered with the layer, reached by the gradient",
+    _check("Conv2D.parameters", N_("the shapes of weight and bias, registered with the layer, reached by the gradient"),
            _conv2d_parameter_cases, _run_conv2d_parameters, _judge_conv2d_parameters, diagnosis=None),
-    _check("Conv2D.forward", "forward on random inputs, weights and biases", _conv2d_forward_cases,
+    _check("Conv2D.forward", N_("forward on random inputs, weights and biases"), _conv2d_forward_cases,
            _run_conv2d_forward, _judge_conv2d_forward),
-    _check("Conv2D.edge_cases", "a kernel as large as the input, a 1×1 kernel, the bias alone",
+    _check("Conv2D.edge_cases", N_("a kernel as large as the input, a 1×1 kernel, the bias alone"),
            _conv2d_edge_cases, _run_conv2d_forward, _judge_conv2d_forward),
 
-    _check("train_kernel.example", "d2l's edge data, with the default epochs and learning rate",
+    _check("train_kernel.example", N_("d2l's edge data, with the default epochs and learning rate"),
            _train_kernel_example, _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
-    _check("train_kernel.losses", "one summed loss per epoch, falling, each that of its epoch's kernel",
+    _check("train_kernel.losses", N_("one summed loss per epoch, falling, each that of its epoch's kernel"),
            _train_kernel_loss_cases,
            _run_train_kernel, lambda r, c: _judge_training(r, c, False)),
-    _check("train_kernel.recovery", "learning a random known kernel", _train_kernel_recovery_cases,
+    _check("train_kernel.recovery", N_("learning a random known kernel"), _train_kernel_recovery_cases,
            _run_train_kernel, lambda r, c: _judge_training(r, c, True)),
 
-    _check("conv2d_output_shape.example", "the four settings of the notes on an 8×8 input",
+    _check("conv2d_output_shape.example", N_("the four settings of the notes on an 8×8 input"),
            _output_shape_example, _run_output_shape, _judge_output_shape),
-    _check("conv2d_output_shape.random", "random kernels, paddings and strides, given as ints or pairs",
+    _check("conv2d_output_shape.random", N_("random kernels, paddings and strides, given as ints or pairs"),
            _output_shape_cases, _run_output_shape, _judge_output_shape),
 
-    _values_check("corr2d_pad_stride.example", "the four settings of the notes on an 8×8 input",
+    _values_check("corr2d_pad_stride.example", N_("the four settings of the notes on an 8×8 input"),
                   _pad_stride_example, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
-    _check("corr2d_pad_stride.shapes", "output shapes with random padding and strides", _pad_stride_shape_cases,
+    _check("corr2d_pad_stride.shapes", N_("output shapes with random padding and strides"), _pad_stride_shape_cases,
            _run_pad_stride, _judge_shape_with("corr2d_pad_stride"), ("conv2d_output_shape",)),
-    _values_check("corr2d_pad_stride.values", "values with random padding and strides",
+    _values_check("corr2d_pad_stride.values", N_("values with random padding and strides"),
                   _pad_stride_value_cases, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
     _values_check("corr2d_pad_stride.edge_cases",
-                  "padding larger than the kernel, strides equal to or larger than the input",
+                  N_("padding larger than the kernel, strides equal to or larger than the input"),
                   _pad_stride_edge_cases, "corr2d_pad_stride", _run_pad_stride, ("conv2d_output_shape",)),
 
-    _values_check("corr2d_multi_in.example", "the two-channel example of the notes", _multi_in_example,
+    _values_check("corr2d_multi_in.example", N_("the two-channel example of the notes"), _multi_in_example,
                   "corr2d_multi_in"),
-    _values_check("corr2d_multi_in.values", "random inputs with one to four channels", _multi_in_cases,
+    _values_check("corr2d_multi_in.values", N_("random inputs with one to four channels"), _multi_in_cases,
                   "corr2d_multi_in"),
-    _values_check("corr2d_multi_in.edge_cases", "one channel, a kernel as large as the input, 1×1 kernels",
+    _values_check("corr2d_multi_in.edge_cases", N_("one channel, a kernel as large as the input, 1×1 kernels"),
                   _multi_in_edge_cases, "corr2d_multi_in"),
 
-    _values_check("corr2d_multi_in_out.example", "the stacked kernels K, K + 1, K + 2 of the notes",
+    _values_check("corr2d_multi_in_out.example", N_("the stacked kernels K, K + 1, K + 2 of the notes"),
                   _multi_in_out_example, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
-    _values_check("corr2d_multi_in_out.values", "random inputs, as many or fewer or more output channels",
+    _values_check("corr2d_multi_in_out.values", N_("random inputs, as many or fewer or more output channels"),
                   _multi_in_out_cases, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
-    _values_check("corr2d_multi_in_out.edge_cases", "one channel in or out, kernels as large as the input",
+    _values_check("corr2d_multi_in_out.edge_cases", N_("one channel in or out, kernels as large as the input"),
                   _multi_in_out_edge_cases, "corr2d_multi_in_out", isolate=("corr2d_multi_in",)),
 
-    _values_check("corr2d_multi_in_out_1x1.example", "d2l's example, random X (3, 3, 3) and K (2, 3, 1, 1)",
+    _values_check("corr2d_multi_in_out_1x1.example", N_("d2l's example, random X (3, 3, 3) and K (2, 3, 1, 1)"),
                   _conv_1x1_example,
                   "corr2d_multi_in_out_1x1"),
-    _values_check("corr2d_multi_in_out_1x1.values", "random channels, heights and widths", _conv_1x1_cases,
+    _values_check("corr2d_multi_in_out_1x1.values", N_("random channels, heights and widths"), _conv_1x1_cases,
                   "corr2d_multi_in_out_1x1"),
-    _values_check("corr2d_multi_in_out_1x1.edge_cases", "a single row, column or pixel, one channel",
+    _values_check("corr2d_multi_in_out_1x1.edge_cases", N_("a single row, column or pixel, one channel"),
                   _conv_1x1_edge_cases, "corr2d_multi_in_out_1x1"),
 
-    _values_check("corr2d_im2col.example", "chapter 5's example of the notes, kernels K, K + 1, K + 2, "
-                  "with and without padding and strides", _im2col_example, "corr2d_im2col", _run_pad_stride),
-    _check("corr2d_im2col.shapes", "output shapes with random channels, padding and strides", _im2col_shape_cases,
+    _values_check("corr2d_im2col.example", N_("chapter 5's example of the notes, kernels K, K + 1, K + 2, "
+                  "with and without padding and strides"), _im2col_example, "corr2d_im2col", _run_pad_stride),
+    _check("corr2d_im2col.shapes", N_("output shapes with random channels, padding and strides"), _im2col_shape_cases,
            _run_pad_stride, _judge_shape_with("corr2d_im2col")),
-    _values_check("corr2d_im2col.values", "values with random channels, padding and strides, float32 and float64",
+    _values_check("corr2d_im2col.values", N_("values with random channels, padding and strides, float32 and float64"),
                   _im2col_value_cases, "corr2d_im2col", _run_pad_stride),
-    _values_check("corr2d_im2col.edge_cases", "one channel in or out, single rows and columns, 1×1 kernels, "
-                  "padding larger than the kernel, strides as large as the input", _im2col_edge_cases,
+    _values_check("corr2d_im2col.edge_cases", N_("one channel in or out, single rows and columns, 1×1 kernels, "
+                  "padding larger than the kernel, strides as large as the input"), _im2col_edge_cases,
                   "corr2d_im2col", _run_pad_stride),
 ]}

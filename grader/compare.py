@@ -2,8 +2,8 @@
 both the visible checks of a student's edition and the grader's hidden checks use: one source for
 the tolerance and the wording. Re-exported here for the grader's modules."""
 from course_runtime.compare import (
-    ATOL, FLOAT_DTYPES, RTOL, TOLERANCE_TEXT, AnswerError, _kind, _number, check_dtype, compare_shape,
+    ATOL, FLOAT_DTYPES, RTOL, tolerance_text, AnswerError, _kind, _number, check_dtype, compare_shape,
     compare_values, plain_array, plain_float, plain_int_pair, recovery_problem, shape_text, training_problem)
 
-__all__ = ["ATOL", "FLOAT_DTYPES", "check_dtype", "RTOL", "TOLERANCE_TEXT", "AnswerError", "_kind", "_number", "compare_shape", "compare_values",
+__all__ = ["ATOL", "FLOAT_DTYPES", "check_dtype", "RTOL", "tolerance_text", "AnswerError", "_kind", "_number", "compare_shape", "compare_values",
            "plain_array", "plain_float", "plain_int_pair", "recovery_problem", "shape_text", "training_problem"]

@@ -9,8 +9,13 @@ import os
 
 import numpy as np
 
-from . import checks, notebook, rules
+from course_runtime.i18n import translator
+
+from . import LOCALE, checks, notebook, rules
 from . import secret as course_secret
+
+
+_ = translator("grader", LOCALE)
 
 
 class ConvolutionCourse:
@@ -26,7 +31,7 @@ class ConvolutionCourse:
         return ids[0] if only_checks and len(ids) == 1 and ids[0] in self.checks else None
 
     def passed_text(self, check_id):
-        return f"{check_id}: passed ({self.checks[check_id].summary})\n"
+        return self.checks[check_id].passed_text() + "\n"
 
     def case_seed(self, student, assignment, check_id, secret):
         return checks.case_seed(student, assignment, check_id, secret)
@@ -91,8 +96,11 @@ class ConvolutionCourse:
                 __import__(module)
             except ImportError:  # a Dask worker elsewhere may not have the book
                 pass
-        from course_runtime import figures
+        from course_runtime import figures, i18n
         figures.prepare()  # drawn here once, not in every sandbox that runs a figure cell
+        # The messages' catalogs, read once here: a sandbox cannot read them (nor import Babel).
+        i18n.preload("course_runtime")
+        i18n.preload("grader", LOCALE)
 
     def cases(self, check_id, seed):
         return self.checks[check_id].cases(np.random.default_rng(seed))
@@ -113,7 +121,7 @@ class ConvolutionCourse:
         notebook.seed_random_generators(seed, check.mxnet_random)
         answer = namespace.get(check.exercise)
         if answer is None:
-            return "problem", f"your notebook does not define {check.exercise}"
+            return "problem", _("your notebook does not define {exercise}").format(exercise=check.exercise)
         return notebook.call_student(check, answer, checks.Case(text, inputs))
 
 

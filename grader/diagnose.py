@@ -17,7 +17,13 @@ import math
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from course_runtime.i18n import translator
+
+from . import LOCALE
 from .compare import ATOL, RTOL
+
+# The hints are made on the trusted side, in the notebook's language (i18n.speaking).
+_ = translator("grader", LOCALE)
 
 SEPARATOR = " — "
 
@@ -57,8 +63,8 @@ def _one_or_several(texts):
     (naming one would be a guess)."""
     if len(texts) == 1:
         return texts[0]
-    return "one of these known mistakes gives your answer: " + "; or ".join(
-        f"({n}) {text}" for n, text in enumerate(texts[:3], 1))
+    return _("one of these known mistakes gives your answer: {mistakes}").format(
+        mistakes=_("; or ").join(f"({n}) {text}" for n, text in enumerate(texts[:3], 1)))
 
 
 def _hints(diagnosis, inputs, result):
@@ -82,13 +88,15 @@ def _output(result):
 
 
 def _dtype_hints(dtype, output="output"):
+    output = _("output") if output == "output" else output
     if dtype == "float16":
-        return [("float16", f"float16 keeps only about 3 significant digits, too few for the tolerance: make "
-                            f"your {output} float32 like the input (nd.zeros(shape, dtype=X.dtype), or "
-                            f".astype(X.dtype))")]
+        return [("float16", _("float16 keeps only about 3 significant digits, too few for the tolerance: make "
+                              "your {output} float32 like the input (nd.zeros(shape, dtype=X.dtype), or "
+                              ".astype(X.dtype))").format(output=output))]
     if dtype and dtype.startswith(("int", "uint")):
-        return [("integer", f"an integer dtype drops the fraction of every value: make your {output} a float "
-                            f"array like the input (nd.zeros(shape, dtype=X.dtype), or .astype(X.dtype))")]
+        return [("integer", _("an integer dtype drops the fraction of every value: make your {output} a float "
+                              "array like the input (nd.zeros(shape, dtype=X.dtype), or .astype(X.dtype))").format(
+                                  output=output))]
     return []
 
 
@@ -160,18 +168,18 @@ def _top_left_block(result, expected):
     return None
 
 
-def _shape_hints(expected, output="output"):
+def _shape_hints(expected):
     """Mistakes of any cross-correlation's output: transposed, one row or column short."""
     return [
         (lambda: np.swapaxes(expected, -1, -2),
-         f"your {output} is the expected one transposed: rows and columns swapped"),
+         _("your output is the expected one transposed: rows and columns swapped")),
         (lambda: expected[..., :-1, :-1],
-         f"your {output} is the expected one without its last row and column: the loops or the "
-         f"output size stop one step early (h - kh + 1 rows and w - kw + 1 columns)"),
+         _("your output is the expected one without its last row and column: the loops or the "
+         "output size stop one step early (h - kh + 1 rows and w - kw + 1 columns)")),
         (lambda: expected[..., :-1, :],
-         f"your {output} is the expected one without its last row: h - kh + 1 rows, not h - kh"),
+         _("your output is the expected one without its last row: h - kh + 1 rows, not h - kh")),
         (lambda: expected[..., :, :-1],
-         f"your {output} is the expected one without its last column: w - kw + 1 columns, not w - kw"),
+         _("your output is the expected one without its last column: w - kw + 1 columns, not w - kw")),
     ]
 
 
@@ -183,29 +191,31 @@ def _corr2d(inputs, result):
     expected = _corr(X, K)
     candidates = [
         (lambda: _corr(X, _flip(K)),
-         "your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it"),
+         _("your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it")),
         (lambda: _corr(X, K.T),
-         "your output equals the cross-correlation with the kernel transposed (K.T): are its height and "
-         "width swapped?"),
+         _("your output equals the cross-correlation with the kernel transposed (K.T): are its height and "
+         "width swapped?")),
         (lambda: expected / K.size,
-         "your output equals the expected one divided by kh·kw: the mean of each window's products, "
-         "where cross-correlation takes their sum"),
+         _("your output equals the expected one divided by kh·kw: the mean of each window's products, "
+         "where cross-correlation takes their sum")),
         (lambda: _window_matrix_products(X, K),
-         "your output sums a matrix product (nd.dot) of each window with K: cross-correlation multiplies "
-         "elementwise, (window * K).sum()"),
+         _("your output sums a matrix product (nd.dot) of each window with K: cross-correlation multiplies "
+         "elementwise, (window * K).sum()")),
     ] + _shape_hints(expected)
     found = _all_matches(result, expected, candidates)
     if result.shape in {(X.shape[0] - kh + 1, X.shape[1] - kh + 1), (X.shape[0] - kw + 1, X.shape[1] - kw + 1)} \
             and result.shape != expected.shape:
         which = "height" if result.shape[1] == X.shape[1] - kh + 1 else "width"
         found.append((f"kernel {which} both axes",
-                      f"your output's shape uses the kernel's {which} for both axes: expected (h - kh + 1, w - kw + 1)"))
+                      _("your output's shape uses the kernel's height for both axes: expected (h - kh + 1, w - kw + 1)")
+                      if which == "height" else
+                      _("your output's shape uses the kernel's width for both axes: expected (h - kh + 1, w - kw + 1)")))
     block = _top_left_block(result, expected)
     if block:
         found.append(("top-left block",
-                      f"only the top-left {block[0]}×{block[1]} part of your output is filled, the rest is 0: do "
-                      f"the loops run over the output's whole height and width, range(Y.shape[0]) and "
-                      f"range(Y.shape[1])?"))
+                      _("only the top-left {rows}×{columns} part of your output is filled, the rest is 0: do "
+                        "the loops run over the output's whole height and width, range(Y.shape[0]) and "
+                        "range(Y.shape[1])?").format(rows=block[0], columns=block[1])))
     return found
 
 
@@ -223,14 +233,14 @@ def _conv2d_forward(inputs, result):
     plain = _corr(X, weight)
     expected = plain + bias
     candidates = [
-        (lambda: plain, "your output equals the cross-correlation without the bias: add the bias to it"),
-        (lambda: plain - bias, "your output equals the cross-correlation with the bias subtracted, not added"),
+        (lambda: plain, _("your output equals the cross-correlation without the bias: add the bias to it")),
+        (lambda: plain - bias, _("your output equals the cross-correlation with the bias subtracted, not added")),
         (lambda: _corr(X, weight + bias),
-         "your output equals the cross-correlation with the bias added to each kernel entry: add it to "
-         "the output instead"),
+         _("your output equals the cross-correlation with the bias added to each kernel entry: add it to "
+         "the output instead")),
         (lambda: _corr(X, _flip(weight)) + bias,
-         "your output equals a true convolution plus the bias: the kernel was flipped; cross-correlation "
-         "does not flip it"),
+         _("your output equals a true convolution plus the bias: the kernel was flipped; cross-correlation "
+         "does not flip it")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
@@ -249,11 +259,12 @@ def _train_kernel(inputs, result):
     y, k = Y.ravel(), K.ravel()
     outputs = len(y)
     hypotheses = [  # (step on the summed loss's gradient, loss reported per summed loss, text, mistake)
-        (3e-2, 1.0, f"your losses fit updates with lr = 0.03 rather than the lr argument ({lr:.3g})", "lr 0.03")
+        (3e-2, 1.0, _("your losses fit updates with lr = 0.03 rather than the lr argument ({lr})").format(
+            lr=f"{lr:.3g}"), "lr 0.03")
         if not math.isclose(lr, 3e-2) else None,
         (lr / outputs, 1.0 / outputs,
-         "your losses are the mean of the squared errors, and so is the gradient: use their sum", "mean"),
-        (-lr, 1.0, "your last update added the gradient (gradient ascent): subtract lr times the gradient", "ascent"),
+         _("your losses are the mean of the squared errors, and so is the gradient: use their sum"), "mean"),
+        (-lr, 1.0, _("your last update added the gradient (gradient ascent): subtract lr times the gradient"), "ascent"),
     ]
     found = []
     for hypothesis in filter(None, hypotheses):
@@ -289,24 +300,24 @@ def _output_shape(inputs, result):
     # Two integers coincide easily, so every mistake that gives the answer is named.
     candidates = [
         (lambda: size(n, k, p, s, lambda n, k, p, s: (n + p - k) // s + 1),
-         "counting the padding once per axis (padding=p adds p rows above and p below)"),
-        (lambda: size(n, k, p, s, lambda n, k, p, s: (n - k) // s + 1), "leaving out the padding"),
-        (lambda: size(n, k, p, s, lambda n, k, p, s: (n + 2 * p - k) + 1), "leaving out the strides"),
+         _("counting the padding once per axis (padding=p adds p rows above and p below)")),
+        (lambda: size(n, k, p, s, lambda n, k, p, s: (n - k) // s + 1), _("leaving out the padding")),
+        (lambda: size(n, k, p, s, lambda n, k, p, s: (n + 2 * p - k) + 1), _("leaving out the strides")),
         (lambda: size(n, k, p, s, lambda n, k, p, s: math.ceil((n + 2 * p - k) / s) + 1),
-         "rounding up (a window that does not fit is dropped, so the size rounds down)"),
+         _("rounding up (a window that does not fit is dropped, so the size rounds down)")),
         (lambda: size(n, k, p, s, lambda n, k, p, s: (n + 2 * p - k + 1) // s),
-         "adding the 1 before dividing by the stride"),
-        (lambda: size(n, k, p, s, lambda n, k, p, s: (n + 2 * p - k) // s), "leaving out the + 1 (the first window)"),
-        (lambda: size(n, k, p, both(s, 0)), "using the stride of the height for both axes"),
-        (lambda: size(n, k, p, both(s, 1)), "using the stride of the width for both axes"),
-        (lambda: size(n, both(k, 0), p, s), "using the kernel's height for both axes"),
-        (lambda: size(n, both(k, 1), p, s), "using the kernel's width for both axes"),
-        (lambda: size(n, k, both(p, 0), s), "using the padding of the height for both axes"),
-        (lambda: size(n, k, both(p, 1), s), "using the padding of the width for both axes"),
-        (lambda: size(n, swap(k), p, s), "reading kernel_size as (width, height)"),
-        (lambda: size(n, k, swap(p), s), "reading padding as (width, height)"),
-        (lambda: size(n, k, p, swap(s)), "reading strides as (width, height)"),
-        (lambda: expected[::-1], "swapping height and width in the answer"),
+         _("adding the 1 before dividing by the stride")),
+        (lambda: size(n, k, p, s, lambda n, k, p, s: (n + 2 * p - k) // s), _("leaving out the + 1 (the first window)")),
+        (lambda: size(n, k, p, both(s, 0)), _("using the stride of the height for both axes")),
+        (lambda: size(n, k, p, both(s, 1)), _("using the stride of the width for both axes")),
+        (lambda: size(n, both(k, 0), p, s), _("using the kernel's height for both axes")),
+        (lambda: size(n, both(k, 1), p, s), _("using the kernel's width for both axes")),
+        (lambda: size(n, k, both(p, 0), s), _("using the padding of the height for both axes")),
+        (lambda: size(n, k, both(p, 1), s), _("using the padding of the width for both axes")),
+        (lambda: size(n, swap(k), p, s), _("reading kernel_size as (width, height)")),
+        (lambda: size(n, k, swap(p), s), _("reading padding as (width, height)")),
+        (lambda: size(n, k, p, swap(s)), _("reading strides as (width, height)")),
+        (lambda: expected[::-1], _("swapping height and width in the answer")),
     ]
     return _all_matches(result, expected, candidates)
 
@@ -322,37 +333,37 @@ def _pad_stride(inputs, result):
     unstrided = corr(strides=(1, 1))
     candidates = [
         (lambda: corr(_flip(K)),
-         "your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it"),
+         _("your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it")),
         (lambda: corr(pads=(ph, 0, pw, 0)),
-         "your output equals a cross-correlation with the padding on one side only (top and left): "
-         "padding=p adds p zero rows above and below X and p zero columns left and right"),
+         _("your output equals a cross-correlation with the padding on one side only (top and left): "
+         "padding=p adds p zero rows above and below X and p zero columns left and right")),
         (lambda: corr(pads=(ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)),
-         "your output equals a cross-correlation that takes the padding as the total of both sides "
-         "(p // 2 above, the rest below): padding=p adds p zero rows on each side, 2p in all"),
+         _("your output equals a cross-correlation that takes the padding as the total of both sides "
+         "(p // 2 above, the rest below): padding=p adds p zero rows on each side, 2p in all")),
         (lambda: corr(pads=(0, ph, 0, pw)),
-         "your output equals a cross-correlation with the padding on one side only (bottom and right): "
-         "padding=p adds p zero rows above and below X and p zero columns left and right"),
+         _("your output equals a cross-correlation with the padding on one side only (bottom and right): "
+         "padding=p adds p zero rows above and below X and p zero columns left and right")),
         (lambda: corr(pads=(0, 0, 0, 0)),
-         "your output equals the cross-correlation without the padding: pad X with zeros on each side first"),
+         _("your output equals the cross-correlation without the padding: pad X with zeros on each side first")),
         (lambda: unstrided,
-         "your output equals the cross-correlation without the strides: the window moves s_h rows and "
-         "s_w columns at a time"),
+         _("your output equals the cross-correlation without the strides: the window moves s_h rows and "
+         "s_w columns at a time")),
         (lambda: corr(strides=(sh, sh)),
-         "your output uses the stride of the height for both axes: strides=(s_h, s_w) moves the window "
-         "s_h rows down and s_w columns right"),
+         _("your output uses the stride of the height for both axes: strides=(s_h, s_w) moves the window "
+         "s_h rows down and s_w columns right")),
         (lambda: corr(strides=(sw, sw)),
-         "your output uses the stride of the width for both axes: strides=(s_h, s_w) moves the window "
-         "s_h rows down and s_w columns right"),
-        (lambda: corr(pads=(ph, ph, ph, ph)), "your output uses the padding of the height for both axes"),
-        (lambda: corr(pads=(pw, pw, pw, pw)), "your output uses the padding of the width for both axes"),
+         _("your output uses the stride of the width for both axes: strides=(s_h, s_w) moves the window "
+         "s_h rows down and s_w columns right")),
+        (lambda: corr(pads=(ph, ph, ph, ph)), _("your output uses the padding of the height for both axes")),
+        (lambda: corr(pads=(pw, pw, pw, pw)), _("your output uses the padding of the width for both axes")),
         (lambda: corr(pads=(pw, pw, ph, ph)),
-         "your output has the padding of the height and width swapped: padding=(p_h, p_w) pads p_h rows "
-         "above and below and p_w columns left and right"),
+         _("your output has the padding of the height and width swapped: padding=(p_h, p_w) pads p_h rows "
+         "above and below and p_w columns left and right")),
         (lambda: corr(strides=(sw, sh)),
-         "your output has the strides of the height and width swapped: strides=(s_h, s_w)"),
+         _("your output has the strides of the height and width swapped: strides=(s_h, s_w)")),
         (lambda: unstrided[:expected.shape[0], :expected.shape[1]],
-         "the windows of your output do not move by the stride: the window of output (i, j) starts at "
-         "row i·s_h and column j·s_w of the padded input"),
+         _("the windows of your output do not move by the stride: the window of output (i, j) starts at "
+         "row i·s_h and column j·s_w of the padded input")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
@@ -366,30 +377,31 @@ def _multi_in(inputs, result):
     expected = sum(per_channel)
     candidates = [
         (lambda: np.stack(per_channel),
-         "your output has one channel per input channel: the channels' cross-correlations were stacked, "
-         "not summed (nd.add_n or sum)"),
+         _("your output has one channel per input channel: the channels' cross-correlations were stacked, "
+         "not summed (nd.add_n or sum)")),
         (lambda: expected / c,
-         "your output is the sum divided by the number of channels: a mean over the channels, where "
-         "the exercise sums them"),
+         _("your output is the sum divided by the number of channels: a mean over the channels, where "
+         "the exercise sums them")),
     ]
     candidates += [(lambda m=m: sum(per_channel[:m]),
-                    f"your output sums only the first {m} of the {c} channels: sum over all channels of X",
+                    _("your output sums only the first {used} of the {channels} channels: sum over all channels "
+                      "of X").format(used=m, channels=c),
                     "first channels only")
                    for m in range(1, c)]
     candidates += [
         (lambda: sum(_corr(x, K[0]) for x in X),
-         "your output uses K[0] for every channel: channel i of X goes with kernel K[i]"),
+         _("your output uses K[0] for every channel: channel i of X goes with kernel K[i]")),
         (lambda: _corr(X.sum(axis=0), K.sum(axis=0)),
-         "your output equals X and K summed over their channels before the cross-correlation: the channels "
-         "were summed before the cross-correlation; cross-correlate each with its own kernel, then sum"),
+         _("your output equals X and K summed over their channels before the cross-correlation: the channels "
+         "were summed before the cross-correlation; cross-correlate each with its own kernel, then sum")),
         (lambda: sum(_corr(x, k) for x, k in zip(X, K[::-1])),
-         "your output pairs the channels of X with the kernels in reverse order: channel i goes with K[i]"),
+         _("your output pairs the channels of X with the kernels in reverse order: channel i goes with K[i]")),
         (lambda: sum(_corr(x, _flip(k)) for x, k in zip(X, K)),
-         "your output equals a sum of true convolutions: the kernels were flipped; cross-correlation does "
-         "not flip them"),
+         _("your output equals a sum of true convolutions: the kernels were flipped; cross-correlation does "
+         "not flip them")),
         (lambda: sum(_corr(x, k.T) for x, k in zip(X, K)),
-         "your output equals the cross-correlations with each kernel transposed (K[i].T): are their height "
-         "and width swapped?"),
+         _("your output equals the cross-correlations with each kernel transposed (K[i].T): are their height "
+         "and width swapped?")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
@@ -402,25 +414,25 @@ def _multi_in_out(inputs, result):
     h, w = expected.shape[1:]
     candidates = [
         (lambda: expected.sum(axis=0),
-         "your output channels were summed: expected one output channel per kernel K[o], stacked with nd.stack"),
+         _("your output channels were summed: expected one output channel per kernel K[o], stacked with nd.stack")),
         (lambda: expected.reshape(c_o * h, w),
-         "your output channels were concatenated along the rows (nd.concat): nd.stack puts them on a new "
-         "first axis, (c_o, h', w')"),
+         _("your output channels were concatenated along the rows (nd.concat): nd.stack puts them on a new "
+         "first axis, (c_o, h', w')")),
         (lambda: expected.transpose(1, 2, 0),
-         "your output has its channels last, (h', w', c_o): stack the output channels on axis 0"),
+         _("your output has its channels last, (h', w', c_o): stack the output channels on axis 0")),
         (lambda: expected[:-1],
-         "the last output channel is missing: one output channel per kernel, for k in K"),
-        (lambda: expected[0], "your output is the first output channel only: one output channel per kernel"),
+         _("the last output channel is missing: one output channel per kernel, for k in K")),
+        (lambda: expected[0], _("your output is the first output channel only: one output channel per kernel")),
         (lambda: np.stack([sum(_corr(X[m], K[m, j]) for m in range(c_i)) for j in range(c_i)])
          if c_o == c_i else None,
-         "your output pairs the channels with K[:, i]: axes 0 and 1 of K are swapped; K[o] holds the c_i "
-         "kernels of output channel o"),
+         _("your output pairs the channels with K[:, i]: axes 0 and 1 of K are swapped; K[o] holds the c_i "
+         "kernels of output channel o")),
         (lambda: expected / c_i,
-         "your output is divided by the number of input channels: a mean over the input channels, where "
-         "the exercise sums them"),
-        (lambda: per, "your output has the input channels stacked, (c_o, c_i, h', w'): sum them"),
+         _("your output is divided by the number of input channels: a mean over the input channels, where "
+         "the exercise sums them")),
+        (lambda: per, _("your output has the input channels stacked, (c_o, c_i, h', w'): sum them")),
         (lambda: np.stack([sum(_corr(X[i], _flip(K[o, i])) for i in range(c_i)) for o in range(c_o)]),
-         "your output equals true convolutions: the kernels were flipped; cross-correlation does not flip them"),
+         _("your output equals true convolutions: the kernels were flipped; cross-correlation does not flip them")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
@@ -434,22 +446,22 @@ def _conv_1x1(inputs, result):
     flat, K2 = X.reshape(c_i, h * w), K.reshape(c_o, c_i)
     expected = (K2 @ flat).reshape(c_o, h, w)
     pixels_first = X.reshape(h * w, c_i) @ K2.T
-    pixels_text = ("X was reshaped to (h·w, c_i), which mixes pixels and channels: X.reshape((c_i, h * w)) "
-                   "keeps one channel per row")
+    pixels_text = (_("X was reshaped to (h·w, c_i), which mixes pixels and channels: X.reshape((c_i, h * w)) "
+                   "keeps one channel per row"))
     candidates = [
         (lambda: pixels_first.T.reshape(c_o, h, w), pixels_text),
         (lambda: pixels_first.reshape(c_o, h, w), pixels_text),
         (lambda: (flat.T @ K2.T).reshape(c_o, h, w),
-         "your product of shape (h·w, c_o) was reshaped to (c_o, h, w) without transposing it first"),
+         _("your product of shape (h·w, c_o) was reshaped to (c_o, h, w) without transposing it first")),
         (lambda: (K.reshape(c_i, c_o).T @ flat).reshape(c_o, h, w),
-         "K was reshaped to (c_i, c_o) to transpose it: reshape keeps the order of the entries; "
-         "K.reshape((c_o, c_i)) goes on the left of the product"),
-        (lambda: expected.reshape(c_o, h * w), "your output is flat, (c_o, h·w): reshape it to (c_o, h, w)"),
+         _("K was reshaped to (c_i, c_o) to transpose it: reshape keeps the order of the entries; "
+         "K.reshape((c_o, c_i)) goes on the left of the product")),
+        (lambda: expected.reshape(c_o, h * w), _("your output is flat, (c_o, h·w): reshape it to (c_o, h, w)")),
         (lambda: expected.reshape(c_o, w, h),
-         "your output was reshaped to (c_o, w, h): height and width swapped; expected (c_o, h, w)"),
+         _("your output was reshaped to (c_o, w, h): height and width swapped; expected (c_o, h, w)")),
         (lambda: np.einsum("oi,ihw->ihw", K2, X),
-         "your output sums over the output channels, axis 0 of K: the sum runs over the input channels"),
-        (lambda: expected.transpose(1, 2, 0), "your output has its channels last, (h, w, c_o)"),
+         _("your output sums over the output channels, axis 0 of K: the sum runs over the input channels")),
+        (lambda: expected.transpose(1, 2, 0), _("your output has its channels last, (h, w, c_o)")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
@@ -481,55 +493,55 @@ def _im2col(inputs, result):
     unstrided = product(strides=(1, 1))
     candidates = [
         (lambda: product(_flip(K)),
-         "your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it"),
+         _("your output equals a true convolution: the kernel was flipped; cross-correlation does not flip it")),
         (lambda: product(order="cba"),
-         "your columns list each window column by column (kernel column before kernel row) while K.reshape "
+         _("your columns list each window column by column (kernel column before kernel row) while K.reshape "
          "lists the kernel row by row: unroll each window in the order of K.reshape((c_o, -1)), channel, "
-         "then row, then column"),
+         "then row, then column")),
         (lambda: product(order="abc"),
-         "your columns list each window position by position with the channels innermost, while "
-         "K.reshape((c_o, -1)) has the channels outermost: unroll channel by channel, as K is laid out"),
+         _("your columns list each window position by position with the channels innermost, while "
+         "K.reshape((c_o, -1)) has the channels outermost: unroll channel by channel, as K is laid out")),
         (lambda: product(order="bac"),
-         "your columns list each window in another order than K.reshape((c_o, -1)) does (channel, then "
-         "row, then column): the rows of the columns and the columns of the kernel matrix must match"),
+         _("your columns list each window in another order than K.reshape((c_o, -1)) does (channel, then "
+         "row, then column): the rows of the columns and the columns of the kernel matrix must match")),
         (lambda: (columns.T @ K.reshape(c_o, -1).T).reshape(c_o, oh, ow),
-         "your product of shape (h'·w', c_o) was reshaped to (c_o, h', w') without transposing it first"),
+         _("your product of shape (h'·w', c_o) was reshaped to (c_o, h', w') without transposing it first")),
         (lambda: product(pads=(ph, 0, pw, 0)),
-         "your output equals a cross-correlation with the padding on one side only (top and left): "
-         "padding=p adds p zero rows above and below X and p zero columns left and right"),
+         _("your output equals a cross-correlation with the padding on one side only (top and left): "
+         "padding=p adds p zero rows above and below X and p zero columns left and right")),
         (lambda: product(pads=(ph // 2, ph - ph // 2, pw // 2, pw - pw // 2)),
-         "your output equals a cross-correlation that takes the padding as the total of both sides: "
-         "padding=p adds p zero rows on each side, 2p in all"),
+         _("your output equals a cross-correlation that takes the padding as the total of both sides: "
+         "padding=p adds p zero rows on each side, 2p in all")),
         (lambda: product(pads=(0, 0, 0, 0)),
-         "your output equals the cross-correlation without the padding: pad every channel of X with zeros "
-         "on each side first"),
+         _("your output equals the cross-correlation without the padding: pad every channel of X with zeros "
+         "on each side first")),
         (lambda: unstrided,
-         "your output equals the cross-correlation without the strides: the window moves s_h rows and "
-         "s_w columns at a time"),
-        (lambda: product(strides=(sh, sh)), "your output uses the stride of the height for both axes"),
-        (lambda: product(strides=(sw, sw)), "your output uses the stride of the width for both axes"),
+         _("your output equals the cross-correlation without the strides: the window moves s_h rows and "
+         "s_w columns at a time")),
+        (lambda: product(strides=(sh, sh)), _("your output uses the stride of the height for both axes")),
+        (lambda: product(strides=(sw, sw)), _("your output uses the stride of the width for both axes")),
         (lambda: product(strides=(sw, sh)),
-         "your output has the strides of the height and width swapped: strides=(s_h, s_w)"),
+         _("your output has the strides of the height and width swapped: strides=(s_h, s_w)")),
         (lambda: product(pads=(pw, pw, ph, ph)),
-         "your output has the padding of the height and width swapped: padding=(p_h, p_w) pads p_h rows "
-         "above and below and p_w columns left and right"),
+         _("your output has the padding of the height and width swapped: padding=(p_h, p_w) pads p_h rows "
+         "above and below and p_w columns left and right")),
         (lambda: unstrided[:, :oh, :ow],
-         "the windows of your output do not move by the stride: the window of output (i, j) starts at "
-         "row i·s_h and column j·s_w of the padded input"),
-        (lambda: expected.sum(axis=0), "your output channels were summed: expected one output channel per "
-                                       "kernel K[o], (c_o, h', w')"),
-        (lambda: expected.reshape(c_o, oh * ow), "your output is flat, (c_o, h'·w'): reshape it to (c_o, h', w')"),
+         _("the windows of your output do not move by the stride: the window of output (i, j) starts at "
+         "row i·s_h and column j·s_w of the padded input")),
+        (lambda: expected.sum(axis=0), _("your output channels were summed: expected one output channel per "
+                                       "kernel K[o], (c_o, h', w')")),
+        (lambda: expected.reshape(c_o, oh * ow), _("your output is flat, (c_o, h'·w'): reshape it to (c_o, h', w')")),
         (lambda: expected.reshape(c_o, ow, oh),
-         "your output was reshaped to (c_o, w', h'): height and width swapped; expected (c_o, h', w')"),
-        (lambda: expected.transpose(1, 2, 0), "your output has its channels last, (h', w', c_o)"),
+         _("your output was reshaped to (c_o, w', h'): height and width swapped; expected (c_o, h', w')")),
+        (lambda: expected.transpose(1, 2, 0), _("your output has its channels last, (h', w', c_o)")),
     ] + _shape_hints(expected)
     return _all_matches(result, expected, candidates)
 
 
 # How the sentences of several mistakes that all explain the failures are said; by default the first.
 _FORMATS = {
-    "conv2d_output_shape": lambda texts: (f"your answer is what {' or '.join(texts[:3])} gives; on each axis "
-                                          f"the size is (n + 2p - k) // s + 1"),
+    "conv2d_output_shape": lambda texts: _("your answer is what {mistakes} gives; on each axis the size is "
+                                           "(n + 2p - k) // s + 1").format(mistakes=_(" or ").join(texts[:3])),
 }
 
 _DIAGNOSES = {

@@ -35,12 +35,23 @@ import sys
 import threading
 from contextlib import contextmanager
 
+from course_runtime.i18n import translator
+
+from . import LOCALE
+
+_ = translator("grader", LOCALE)
+
+
+def N_(message):
+    """A message marked for the catalog (pybabel extract), translated where it is shown."""
+    return message
+
 
 class RuleBroken(Exception):
     """Raised where a forbidden operator is called while the guard is armed."""
 
     def __init__(self, what):
-        super().__init__(f"this exercise does not allow {what}")
+        super().__init__(_("this exercise does not allow {what}").format(what=what))
         self.what = what
 
 
@@ -87,7 +98,7 @@ def _op_name(handle):
         for name in sorted(arming.forbidden_names):
             if _op_handle(name) == handle:
                 return name
-    return "a forbidden operator"
+    return _("a forbidden operator")
 
 
 def _called_from_allowed(arming, frame):
@@ -126,14 +137,14 @@ def _check_handle(handle):
     if arming is None:
         return
     if arming.via_forbidden and _through_via(arming, sys._getframe(3)):
-        _break("the course's own code (grader.reference)")
+        _break(_("the course's own code (grader.reference)"))
     if handle in arming.counted:
         arming.count += 1
     if handle not in arming.handles:
         return
     if _called_from_allowed(arming, sys._getframe(3)):
         return
-    _break(f"the operator {_op_name(handle)}")
+    _break(_("the operator {name}").format(name=_op_name(handle)))
 
 
 def _graph_ops(symbol):
@@ -159,7 +170,7 @@ def _check_graph(ops, route):
         return
     used = sorted(ops & arming.forbidden_names)
     if used:
-        _break(f"the operator {used[0]} (in {route})")
+        _break(_("the operator {name} (in {route})").format(name=used[0], route=_(route)))
 
 
 # ------------------------------------------------------------------ the hooks
@@ -192,19 +203,19 @@ def _cached_op_del(self):
 def _cached_op_call(self, *args, **kwargs):
     if _armed is not None:
         # A graph made before install() is unknown: while armed, refuse it rather than trust it.
-        _check_graph(_cached_op_graphs.get(self.handle.value, _armed.forbidden_names), "a hybridized graph")
+        _check_graph(_cached_op_graphs.get(self.handle.value, _armed.forbidden_names), N_("a hybridized graph"))
     return _originals["cached_op_call"](self, *args, **kwargs)
 
 
 def _executor_init(self, *args, **kwargs):
     _originals["executor_init"](self, *args, **kwargs)
     if _armed is not None:
-        _check_graph(_graph_ops(self._symbol), "a bound symbol")
+        _check_graph(_graph_ops(self._symbol), N_("a bound symbol"))
 
 
 def _executor_forward(self, *args, **kwargs):
     if _armed is not None:
-        _check_graph(_graph_ops(self._symbol), "a bound symbol")
+        _check_graph(_graph_ops(self._symbol), N_("a bound symbol"))
     return _originals["executor_forward"](self, *args, **kwargs)
 
 
@@ -336,6 +347,6 @@ def source_problems(source):
                 found += [alias.name for alias in node.names
                           if alias.name in PRIVATE_NAMES or _private_module(f"{module}.{alias.name}")]
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and len(node.value) < 200:
-            found += [f"the string {node.value!r}" for name in PRIVATE_NAMES | set(PRIVATE_MODULES)
+            found += [_("the string {text}").format(text=repr(node.value)) for name in PRIVATE_NAMES | set(PRIVATE_MODULES)
                       if len(name) > 3 and name in node.value][:1]
     return list(dict.fromkeys(found))

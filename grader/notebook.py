@@ -10,11 +10,15 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from course_runtime import messages
+from course_runtime.i18n import translator
 from course_runtime.messages import GradingFailure
 
-from . import rules, secret
+from . import LOCALE, rules, secret
 from .checks import CHECKS, case_seed, make_cases
 from .compare import AnswerError
+
+
+_ = translator("grader", LOCALE)
 
 
 def submission_identity(directory=None):
@@ -79,9 +83,10 @@ def call_student(check, answer, case):
         with isolated(answer, check.isolate), enforcement:
             outcome = "result", check.run(answer, case)
     except AnswerError as error:
-        outcome = "problem", f"for {case.text} {error}"
+        outcome = "problem", _("for {case} {problem}").format(case=case.text, problem=error)
     except BaseException as error:  # SystemExit too: the student's code failed, say how
-        outcome = "problem", f"for {case.text} {describe_exception(error, check.exercise)}"
+        outcome = "problem", _("for {case} {problem}").format(case=case.text,
+                                                             problem=describe_exception(error, check.exercise))
     broken = enforcement.broken(returned=outcome[0] == "result")
     return ("problem", broken) if broken else outcome
 
@@ -100,7 +105,8 @@ def judge_cases(check, cases, call):
         try:
             problem = check.judge(value, case)
         except Exception:  # results come from the student's process: any malformed one is wrong
-            problem, value = f"for {case.text} your {check.exercise} returned an answer of the wrong form", None
+            problem, value = _("for {case} your {exercise} returned an answer of the wrong form").format(
+                case=case.text, exercise=check.exercise), None
         if problem:
             failures.append((case, value, problem))
     return check.explain(failures) if failures else None
@@ -124,7 +130,7 @@ def check(check_id, answer):
     problem = run_check(check, answer, cases, student, assignment)
     if problem:
         raise GradingFailure(problem) from None
-    print(f"{check_id}: passed ({check.summary})")
+    print(check.passed_text())
 
 
 if "mxnet" in sys.modules:

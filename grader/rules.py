@@ -28,7 +28,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import guard
+from course_runtime.i18n import translator
+
+from . import LOCALE, guard
+
+_ = translator("grader", LOCALE)
+
+
+def N_(message):
+    """A message marked for the catalog (pybabel extract), translated where it is shown."""
+    return message
 
 # MXNet's operators that compute a convolution or cross-correlation (their aliases, such as
 # ``_npx_convolution`` for Convolution, share the handle; the backward ones compute one too).
@@ -70,33 +79,39 @@ class Rule:
     one_product: bool = False   # a call that returns must have run exactly one matrix product
 
 
-_CORRELATION = ("it must not use nd.Convolution or another ready-made cross-correlation "
-                "(a Gluon convolution layer, a helper of the course's built on one)")
+# The sentences are English here (N_: in the catalog), said in the notebook's language by broken().
+_CORRELATION = N_("it must not use nd.Convolution or another ready-made cross-correlation "
+                  "(a Gluon convolution layer, a helper of the course's built on one)")
+_CORRELATION_BUT_GIVEN = N_("it must not use nd.Convolution or another ready-made cross-correlation "
+                            "(a Gluon convolution layer, a helper of the course's built on one) other than "
+                            "the corr2d given in the chapter")
 
 RULES = {rule.exercise: rule for rule in [
-    Rule("corr2d", CONVOLUTION_OPS, _CORRELATION, "write the loop yourself"),
-    Rule("Conv2D", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
-         "call the given corr2d in forward", ("corr2d",)),
-    Rule("train_kernel", frozenset(), "it must not take its training from the course's own code "
-         "other than the corr2d given in the chapter; a Gluon layer of its own is fine",
-         "write the loop with autograd yourself", ("corr2d",), reference_forbidden=True),
+    Rule("corr2d", CONVOLUTION_OPS, _CORRELATION, N_("write the loop yourself")),
+    Rule("Conv2D", CONVOLUTION_OPS, _CORRELATION_BUT_GIVEN, N_("call the given corr2d in forward"), ("corr2d",)),
+    Rule("train_kernel", frozenset(), N_("it must not take its training from the course's own code "
+                                         "other than the corr2d given in the chapter; a Gluon layer of its own is fine"),
+         N_("write the loop with autograd yourself"), ("corr2d",), reference_forbidden=True),
     Rule("conv2d_output_shape", WINDOW_OPS,
-         "it must compute the formula, not read the shape off a convolution, a pooling or a Gluon layer",
-         "compute it from the sizes with integer arithmetic"),
-    Rule("corr2d_pad_stride", CONVOLUTION_OPS, _CORRELATION, "pad, then loop over the strided windows yourself"),
-    Rule("corr2d_multi_in", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter",
-         "sum the given corr2d over the channels", ("corr2d",)),
-    Rule("corr2d_multi_in_out", CONVOLUTION_OPS, _CORRELATION + " other than the corr2d given in the chapter "
-         "and your corr2d_multi_in", "stack corr2d_multi_in over the output channels", ("corr2d",)),
+         N_("it must compute the formula, not read the shape off a convolution, a pooling or a Gluon layer"),
+         N_("compute it from the sizes with integer arithmetic")),
+    Rule("corr2d_pad_stride", CONVOLUTION_OPS, _CORRELATION, N_("pad, then loop over the strided windows yourself")),
+    Rule("corr2d_multi_in", CONVOLUTION_OPS, _CORRELATION_BUT_GIVEN, N_("sum the given corr2d over the channels"),
+         ("corr2d",)),
+    Rule("corr2d_multi_in_out", CONVOLUTION_OPS,
+         N_("it must not use nd.Convolution or another ready-made cross-correlation (a Gluon convolution layer, "
+            "a helper of the course's built on one) other than the corr2d given in the chapter and your "
+            "corr2d_multi_in"),
+         N_("stack corr2d_multi_in over the output channels"), ("corr2d",)),
     Rule("corr2d_multi_in_out_1x1", CONVOLUTION_OPS,
-         "it must not use nd.Convolution or another ready-made cross-correlation "
-         "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, another helper of the course's)",
-         "write the matrix product with nd.dot"),
+         N_("it must not use nd.Convolution or another ready-made cross-correlation "
+            "(a Gluon convolution layer, the corr2d_multi_in_out given for comparison, another helper of the course's)"),
+         N_("write the matrix product with nd.dot")),
     Rule("corr2d_im2col", IM2COL_OPS,
-         "it must make its output with one matrix product (nd.dot) and must not use nd.Convolution or another "
-         "ready-made cross-correlation, nor MXNet's own nd.im2col (a Gluon convolution layer, the "
-         "corr2d_multi_in_out given for comparison, another helper of the course's)",
-         "unroll the windows into the columns of one matrix yourself, then multiply it once by the kernel matrix",
+         N_("it must make its output with one matrix product (nd.dot) and must not use nd.Convolution or another "
+            "ready-made cross-correlation, nor MXNet's own nd.im2col (a Gluon convolution layer, the "
+            "corr2d_multi_in_out given for comparison, another helper of the course's)"),
+         N_("unroll the windows into the columns of one matrix yourself, then multiply it once by the kernel matrix"),
          one_product=True),
 ]}
 
@@ -246,11 +261,12 @@ class Enforcement:
             return self
         reached = source_problems(self.answer)
         if reached:
-            self.problem = f"its code reaches for internals it must not touch ({', '.join(reached[:3])})"
+            self.problem = _("its code reaches for internals it must not touch ({names})").format(
+                names=", ".join(reached[:3]))
             raise guard.RuleBroken(self.problem)
         tampered = guard.intact()
         if tampered:
-            self.problem = "the grader's guard on MXNet's operators was changed"
+            self.problem = _("the grader's guard on MXNet's operators was changed")
             raise guard.RuleBroken(self.problem)
         self._context = guard.armed(self.rule.forbidden_ops, self.allowed, self.via, self.rule.reference_forbidden,
                                     MATRIX_PRODUCT_OPS if self.rule.one_product else ())
@@ -262,7 +278,7 @@ class Enforcement:
             self._context.__exit__(*exc)
             self._context = None
             if guard.intact() and not self.problem:   # taken apart during the call
-                self.problem = "the grader's guard on MXNet's operators was changed"
+                self.problem = _("the grader's guard on MXNet's operators was changed")
         return False
 
     def broken(self, returned=False):
@@ -271,11 +287,11 @@ class Enforcement:
         if self.rule is None:
             return None
         violation = self._arming.violation if self._arming is not None else None
-        used = self.problem or (violation and f"it used {violation}")
+        used = self.problem or (violation and _("it used {what}").format(what=violation))
         if not used and returned and self.rule.one_product and self._arming is not None \
                 and self._arming.count != 1:
-            used = f"it made {self._arming.count} matrix products (nd.dot or the like), not one"
+            used = _("it made {count} matrix products (nd.dot or the like), not one").format(count=self._arming.count)
         if not used:
             return None
-        return (f"your {self.rule.exercise} broke a rule of this exercise: {self.rule.sentence}; "
-                f"{self.rule.advice} ({used})")
+        return _("your {exercise} broke a rule of this exercise: {rule}; {advice} ({used})").format(
+            exercise=self.rule.exercise, rule=_(self.rule.sentence), advice=_(self.rule.advice), used=used)

@@ -107,8 +107,9 @@ def test_the_edition_holds_the_notebooks_the_runtime_and_the_set_up_only(edition
     assert {f for f in files if f.endswith(".ipynb")} == {f"{top}/{a}/{n}" for a, n in course.chapters().items()
                                                            for top in ("chapters", "chapters_zh")}
     assert {"course_runtime/__init__.py", "course_runtime/given.py", "course_runtime/examples.json",
-            "course_runtime/figures.py", "course_runtime/locale/zh_CN/LC_MESSAGES/figures.po", "README.md",
-            "README.zh.md", "requirements.txt"} <= set(files)
+            "course_runtime/figures.py", "course_runtime/i18n.py", "course_runtime/locale/zh_CN/LC_MESSAGES/figures.po",
+            "course_runtime/locale/zh_CN/LC_MESSAGES/course_runtime.po", "README.md", "README.zh.md",
+            "requirements.txt"} <= set(files)
     for notebook in [*folder.glob("chapters/*/*.ipynb"), *folder.glob("chapters_zh/*/*.ipynb")]:
         assert notebook.read_bytes() == (REPO / notebook.relative_to(folder)).read_bytes()
     with zipfile.ZipFile(archive) as zipped:
@@ -135,7 +136,7 @@ def test_requirements_are_the_pins_of_constraints():
     pins = {canonicalize_name(name): version for name, version in
             (line.split("==") for line in (REPO / "constraints.txt").read_text().splitlines() if "==" in line)}
     lines = [line for line in student_edition.requirements().splitlines() if line and not line.startswith("#")]
-    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn")
+    names = ("mxnet", "numpy", "matplotlib", "jupyterlab", "jupyterlab-myst", "pylopdf-fonts-zh-cn", "babel")
     assert lines == [f"{name}=={pins[name]}" for name in names] + ["-e ."]
     assert pins["mxnet"] == "1.9.1" and pins["numpy"] == "1.23.5"
     # nbgrader's JupyterLab extensions are the instructor's: students get no nbgrader.
@@ -188,7 +189,7 @@ def test_the_runtime_judges_each_example_as_the_grader_does(check_id):
             continue  # the exercises' rules are the instructor's grading only
         mine = checking.example_problem(example, namespace[check.exercise])
         failed += mine is not None
-        if (graded is None) != (mine is None) or (mine and not mine.startswith(f"for {example['cases'][0]['text'][:20]}")):
+        if (graded is None) != (mine is None) or (mine and not mine.startswith(f"for {example['cases'][0]['text']['en'][:20]}")):
             disagreements.append(f"{answer.name}: grader {graded!r}, runtime {mine!r}")
     assert not disagreements, "\n".join(disagreements)
     assert failed, "no known answer fails the example: the comparison would pass anything"

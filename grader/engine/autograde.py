@@ -29,8 +29,11 @@ import nbformat
 from nbgrader.api import Gradebook
 
 from . import course as courses
+from . import i18n
 from .pool import in_lanes
 from .printable import printable
+
+_ = i18n.translator("engine")
 
 PARTIAL = ".autograde-partial"  # beside autograded/, not in it: nbgrader lists autograded/*
 # Submissions that could not be graded, with why, kept across runs (the summary and the grade
@@ -345,11 +348,18 @@ def make_job(notebook, student, assignment, notebook_name, secret, course, share
         if step.get("exec") != source:
             break
         step["shared"] = True
-    return {"student": student, "assignment": assignment, "notebook": notebook_name, "steps": steps}
+    return {"student": student, "assignment": assignment, "notebook": notebook_name, "steps": steps,
+            "language": i18n.notebook_language(notebook.metadata)}
 
 
 def apply_result(notebook, result, course):
-    """Put the worker's outputs into the notebook as nbgrader's execution would have."""
+    """Put the worker's outputs into the notebook as nbgrader's execution would have, what the
+    grader says in the notebook's language."""
+    with i18n.speaking(i18n.notebook_language(notebook.metadata)):
+        return _apply_result(notebook, result, course)
+
+
+def _apply_result(notebook, result, course):
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type != "code":
             continue
@@ -393,7 +403,7 @@ def _cell_output(output):
             if kind == "execute_result":
                 node.execution_count = None
             return node
-    return _error("GradingFailure", "the sandbox sent an output of the wrong form", [])
+    return _error("GradingFailure", _("the sandbox sent an output of the wrong form"), [])
 
 
 # What a student's display may show in the autograded notebook, and how each must begin once decoded.

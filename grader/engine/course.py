@@ -23,6 +23,10 @@ In the student's sandbox:
     student_side(check_id, namespace, text, inputs, seed) -> ("result", data) | ("problem", message)
     checks                                     {check_id: check}, a check with .exercise (the
                                                 name the student defines)
+
+Language: whatever the course says to the student (passed_text, cases' texts, problems) it says
+in the language of ``COURSE_LANGUAGE`` in the environment, which the engine sets to the notebook's
+(metadata ``course.language``) while it works for one submission, in every process (i18n.py).
 """
 import importlib
 

@@ -31,6 +31,7 @@ from nbgrader import preprocessors as nbgrader_preprocessors
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 from traitlets import Bool, Dict, Integer, List, Unicode
 
+from . import i18n
 from .printable import printable
 
 
@@ -91,6 +92,11 @@ def rebuild(release, submission, copy_release=True, max_added_cells=MAX_ADDED_CE
         if gid:
             cells.extend(extras.get(gid, []))
     release.cells = cells
+    # The notebook's language (metadata course.language) is the submission's when it has one: a
+    # Chinese notebook graded on the release of its assignment keeps its Chinese messages.
+    course = submission.get("metadata", {}).get("course")
+    if isinstance(course, dict) and i18n.valid(course.get("language")):
+        release.setdefault("metadata", {}).setdefault("course", {})["language"] = course["language"]
     return release, notes
 
 
@@ -220,7 +226,9 @@ class GuardedExecute(Execute):
                 f"`.venv/bin/python -m grader autograde`) in the course's folder: the formgrader then "
                 f"shows its grades. For submissions you trust, `nbgrader autograde ... "
                 f"--GuardedExecute.allow_unsandboxed=True` runs plain nbgrader anyway."))
-        return super().preprocess(nb, resources, *args, **kwargs)
+        # The kernel inherits this process's environment: the checks it runs speak the notebook's language.
+        with i18n.speaking(i18n.notebook_language(nb.metadata)):
+            return super().preprocess(nb, resources, *args, **kwargs)
 
 
 class ClearHiddenTests(nbgrader_preprocessors.ClearHiddenTests):

@@ -20,8 +20,10 @@ import sys
 import time
 from dataclasses import dataclass
 
-from . import isolation, protocol
+from . import i18n, isolation, protocol
 from .isolation import FIRST_UID, close_descriptors_except
+
+_ = i18n.translator("engine")
 
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36
 
@@ -104,7 +106,7 @@ class Sandbox:
         if not isinstance(reply, dict) or reply.get("status") not in ("ok", "error") \
                 or not isinstance(reply.get("outputs"), list):
             self.close()
-            raise SandboxFailure("its process sent an answer of the wrong form")
+            raise SandboxFailure(_("its process sent an answer of the wrong form"))
         return reply
 
     def call(self, check_id, text, inputs, seed, seconds=None):
@@ -112,18 +114,21 @@ class Sandbox:
         reply = self._request({"op": "call", "check": check_id, "text": text, "inputs": inputs, "seed": seed},
                               seconds or self.limits.check_seconds)
         if not isinstance(reply, dict) or len(reply) != 1 or not set(reply) <= {"result", "problem"}:
-            raise SandboxFailure("its process sent an answer of the wrong form")
+            raise SandboxFailure(_("its process sent an answer of the wrong form"))
         (kind, value), = reply.items()
         if kind == "problem" and not isinstance(value, str):
-            raise SandboxFailure("its process sent an answer of the wrong form")
+            raise SandboxFailure(_("its process sent an answer of the wrong form"))
         return kind, value
 
     def _request(self, message, seconds):
         if self.pid is None:
-            raise SandboxFailure("its process had already stopped")
+            raise SandboxFailure(_("its process had already stopped"))
         # One deadline for the request and the whole reply: a process that stops reading its input
         # or writes half a message must not hold the grader.
         deadline = time.monotonic() + seconds
+        # The student's process speaks the submission's language: what it says itself (a check's
+        # problem, an error's description) is made there (_serve sets COURSE_LANGUAGE).
+        message = dict(message, language=i18n.current_language())
         try:
             protocol.send(self._send_fd, message, deadline=deadline)
             return protocol.receive(self._receive_fd, deadline=deadline)
@@ -131,21 +136,26 @@ class Sandbox:
             raise self._died() from None
         except protocol.Timeout:
             self.close()
-            raise SandboxFailure(f"it ran longer than {seconds:g} s and was stopped") from None
+            raise SandboxFailure(_("it ran longer than {seconds} s and was stopped").format(seconds=f"{seconds:g}")) from None
         except protocol.ProtocolError as error:
             self.close()
-            raise SandboxFailure(f"its process sent something that is not an answer ({error})") from None
+            raise SandboxFailure(_("its process sent something that is not an answer ({error})").format(
+                error=error)) from None
 
     def _died(self):
         status = self.close()
         if status is not None and os.WIFSIGNALED(status):
             name = signal.Signals(os.WTERMSIG(status)).name
-            reason = {"SIGXCPU": "it used more than its CPU time", "SIGKILL": "its process was killed"}.get(
-                name, f"its process died of {name}")
+            if name == "SIGXCPU":
+                reason = _("it used more than its CPU time")
+            elif name == "SIGKILL":
+                reason = _("its process was killed")
+            else:
+                reason = _("its process died of {signal}").format(signal=name)
         elif status is not None and os.WIFEXITED(status):
-            reason = f"its process exited (code {os.WEXITSTATUS(status)})"
+            reason = _("its process exited (code {code})").format(code=os.WEXITSTATUS(status))
         else:
-            reason = "its process stopped"
+            reason = _("its process stopped")
         return SandboxFailure(reason)
 
     def close(self):
@@ -444,7 +454,8 @@ class _BoundedText(io.TextIOBase):
         return len(text)
 
     def getvalue(self):
-        note = f"\n[{self.dropped} more characters of output were dropped]\n" if self.dropped else ""
+        note = ("\n[" + _("{count} more characters of output were dropped").format(count=self.dropped) + "]\n"
+                if self.dropped else "")
         return "".join(self.parts) + note
 
 
@@ -514,6 +525,8 @@ def _serve(receive_fd, send_fd, isolation, limits, course):
         except EOFError:
             return
         op = request.get("op")
+        if i18n.valid(request.get("language")):
+            os.environ[i18n.LANGUAGE_VARIABLE] = request["language"]
         if op == "hello":
             reply = {"isolation": isolation}
         elif op == "exec":
@@ -527,7 +540,7 @@ def _serve(receive_fd, send_fd, isolation, limits, course):
         try:
             protocol.send(send_fd, reply)
         except (TypeError, ValueError) as error:  # the answer held something that is not plain data
-            protocol.send(send_fd, {"problem": f"the answer could not be sent back ({error})"})
+            protocol.send(send_fd, {"problem": _("the answer could not be sent back ({error})").format(error=error)})
 
 
 def _run_cell(shell, source, limits):
@@ -548,7 +561,8 @@ def _run_cell(shell, source, limits):
     try:  # the student's code may have replaced or filled the list with anything
         outputs += _displays(published, limits.output_bytes - out.kept - err.kept)
     except Exception:
-        outputs.append({"output_type": "stream", "name": "stderr", "text": "[what this cell displayed was unreadable]\n"})
+        outputs.append({"output_type": "stream", "name": "stderr",
+                        "text": "[" + _("what this cell displayed was unreadable") + "]\n"})
     error = result.error_before_exec or result.error_in_exec
     if error is not None:
         outputs.append({"output_type": "error", "ename": _safe(lambda: type(error).__name__),
@@ -590,7 +604,8 @@ def _displays(published, room):
         outputs.append({"output_type": kind, "data": data})
     if dropped:
         outputs.append({"output_type": "stream", "name": "stderr",
-                        "text": f"\n[{dropped} more characters of displayed output were dropped]\n"})
+                        "text": "\n[" + _("{count} more characters of displayed output were dropped").format(
+                            count=dropped) + "]\n"})
     return outputs
 
 

@@ -22,10 +22,12 @@ from collections import OrderedDict
 
 
 from . import course as courses
+from . import i18n
 from . import isolation, protocol
 from . import sandbox
 from .sandbox import Limits, Sandbox, SandboxFailure
 
+_ = i18n.translator("engine")
 MAX_RESTARTS = 8
 MAX_ZYGOTES = 3   # chapters whose shared cells stay ready, per worker
 
@@ -46,6 +48,7 @@ class Worker:
         self._spare = None
         self._sandboxes_made = 0
         self._zygotes = OrderedDict()
+        i18n.preload("engine")  # read here once: sandboxes cannot read the catalogs
         sandbox.become_subreaper()
         os.environ.setdefault("IPYTHONDIR", os.path.join(os.path.expanduser("~"), ".ipython"))
         sandbox.shell()
@@ -101,11 +104,13 @@ class Worker:
         started = time.monotonic()
         run = _Run(self, job)
         try:
-            for step in job["steps"]:
-                if "exec" in step:
-                    run.execute(step)
-                else:
-                    run.check(step)
+            # What the student reads (the checks' messages, a cell stopped) in the notebook's language.
+            with i18n.speaking(job.get("language", i18n.ENGLISH)):
+                for step in job["steps"]:
+                    if "exec" in step:
+                        run.execute(step)
+                    else:
+                        run.check(step)
         finally:
             run.close()
         return {"cells": run.cells, "checks": run.checks, "isolation": run.isolation,
@@ -221,8 +226,10 @@ class _Run:
             except SandboxFailure as failure:
                 self._lost()
                 if isinstance(failure, _BudgetSpent):
-                    return "problem", f"your {exercise} was not checked: {failure}"
-                return "problem", f"for {case.text} your {exercise} was stopped: {self._reason(failure)}"
+                    return "problem", _("your {exercise} was not checked: {reason}").format(exercise=exercise,
+                                                                                           reason=failure)
+                return "problem", _("for {case} your {exercise} was stopped: {reason}").format(
+                    case=case.text, exercise=exercise, reason=self._reason(failure))
 
         self.checks[step["cell"]] = {"check": check_id, "problem": course.judge(check_id, cases, call)}
 
@@ -234,7 +241,8 @@ class _Run:
         return min(limit, remaining)
 
     def _budget_spent(self):
-        return _BudgetSpent(f"the notebook used up its {self.limits.notebook_seconds:g} s budget")
+        return _BudgetSpent(_("the notebook used up its {seconds} s budget").format(
+            seconds=f"{self.limits.notebook_seconds:g}"))
 
     def _reason(self, failure):
         """What stopped a request: the notebook's budget, if that is what ran out."""
@@ -243,7 +251,8 @@ class _Run:
     def _alive(self):
         if self.sandbox is None:
             if self.restarts >= MAX_RESTARTS:
-                raise SandboxFailure(f"the grader gave up on this notebook after {MAX_RESTARTS} restarts")
+                raise SandboxFailure(_("the grader gave up on this notebook after {count} restarts").format(
+                    count=MAX_RESTARTS))
             if time.monotonic() >= self.deadline:  # no restart once the budget is spent
                 raise self._budget_spent()
             self.restarts += 1
@@ -310,13 +319,16 @@ def _capped(outputs, limit):
         kept.append(fields)
     if dropped:
         kept.append({"output_type": "stream", "name": "stderr",
-                     "text": f"\n[{dropped} more characters of output were dropped]\n"})
+                     "text": "\n[" + _("{count} more characters of output were dropped").format(count=dropped)
+                             + "]\n"})
     return kept
 
 
 def _stopped_output(failure, verb="stopped"):
-    return {"output_type": "error", "ename": "SandboxStopped", "evalue": f"this cell was {verb}: {failure}",
-            "traceback": [f"SandboxStopped: this cell was {verb}: {failure}"]}
+    text = (_("this cell was not run: {reason}") if verb == "not run"
+            else _("this cell was stopped: {reason}")).format(reason=failure)
+    return {"output_type": "error", "ename": "SandboxStopped", "evalue": text,
+            "traceback": [f"SandboxStopped: {text}"]}
 
 
 def main(course):

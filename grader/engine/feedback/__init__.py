@@ -26,6 +26,9 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Unicode
 from traitlets.config import Config
 
+from .. import i18n
+
+_ = i18n.translator("engine")
 HERE = Path(__file__).resolve().parent
 TEMPLATES = HERE / "templates"
 TYPESET = HERE / "typeset.js"
@@ -167,6 +170,15 @@ def _exercise_name(cell):
     return next((n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))), "answer")
 
 
+def page_words():
+    """The feedback page's own words (the template's headings and labels), in the current language."""
+    return {"lang": i18n.current_language().replace("_", "-"), "feedback": _("feedback"), "points": _("points"),
+            "total": _("{score} / {max_score} points"),
+            "exercise": _("exercise"), "what_failed": _("what failed"), "all_passed": _("all checks passed"),
+            "late": _("late submission"), "score": _("Score:"), "top": _("(Top)"), "answer": _("Your answer:"),
+            "check": _("Check:"), "comments": _("Comments:")}
+
+
 def summarize(nb):
     """[{name, score, points, failed: [{grade_id, description, problem}]}] for the graded test cells
     of a notebook (after nbgrader's GetGrades), each under the solution cell above it."""
@@ -187,7 +199,7 @@ def summarize(nb):
         current["anchor"] = current["anchor"] or meta.get("grade_id")
         if score < points:
             current["failed"].append({"grade_id": meta.get("grade_id"), "description": _description(cell),
-                                      "problem": _problem(cell) or "no points", "score": score, "points": points})
+                                      "problem": _problem(cell) or _("no points"), "score": score, "points": points})
     return [e for e in exercises if e["points"] > 0]
 
 
@@ -197,7 +209,9 @@ class FeedbackSummary(Preprocessor):
     enabled = Bool(True)
 
     def preprocess(self, nb, resources):
-        resources["summary"] = summarize(nb)
+        with i18n.speaking(i18n.notebook_language(nb.metadata)):  # the page speaks the notebook's language
+            resources["summary"] = summarize(nb)
+            resources["words"] = page_words()
         return nb, resources
 
 
@@ -232,6 +246,9 @@ class FeedbackExporter(HTMLExporter):
         yield ("sanitize", sanitize)
 
     def from_notebook_node(self, nb, resources=None, **kw):
+        resources = dict(resources or {})
+        with i18n.speaking(i18n.notebook_language(nb.metadata)):
+            resources.setdefault("words", page_words())
         output, resources = super().from_notebook_node(nb, resources, **kw)
         return self.typeset(output), resources
 

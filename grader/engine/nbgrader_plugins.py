@@ -261,12 +261,16 @@ class OverwriteCells(nbgrader_preprocessors.OverwriteCells):
         return super().preprocess_cell(cell, resources, cell_index)
 
     def _released(self, recorded):
-        """The recorded cell's source as students got it: its hidden tests removed."""
-        hidden = self.__dict__.get("_hidden") or self.__dict__.setdefault(
-            "_hidden", nbgrader_preprocessors.ClearHiddenTests(parent=self))
-        released = nbformat.v4.new_code_cell(recorded.source)
-        try:
-            hidden._remove_hidden_test_region(released)
-        except RuntimeError:  # unbalanced markers: no released form to match
-            return None
-        return released.source
+        """The recorded cell's source as students got it: its hidden tests removed (worked out once
+        per source: every submission of a class asks for the same few)."""
+        known = self.__dict__.setdefault("_released_sources", {})
+        if recorded.source not in known:
+            hidden = self.__dict__.get("_hidden") or self.__dict__.setdefault(
+                "_hidden", nbgrader_preprocessors.ClearHiddenTests(parent=self))
+            released = nbformat.v4.new_code_cell(recorded.source)
+            try:
+                hidden._remove_hidden_test_region(released)
+                known[recorded.source] = released.source
+            except RuntimeError:  # unbalanced markers: no released form to match
+                known[recorded.source] = None
+        return known[recorded.source]

@@ -5,7 +5,8 @@ or fuzzy, and tests/test_messages.py fails until they are translated.
 
 Domains (see course_runtime/i18n.py): ``course_runtime`` (the student's runtime, shipped in the
 student edition), ``grader`` (the course's checks, hints and rules), ``engine`` (the grading
-engine's words: cells stopped, outputs cut, the feedback page).
+engine's words: cells stopped, outputs cut, the feedback page), ``figures`` (the figures' labels,
+course_runtime/figures.py).
 """
 import re
 import sys
@@ -18,14 +19,18 @@ REPO = Path(__file__).resolve().parents[1]
 TRANSLATED = ("zh_CN",)
 # domain: (the folder whose locale/ holds its catalogs, its source files)
 DOMAINS = {
-    "course_runtime": ("course_runtime", ["course_runtime/*.py"]),
+    "course_runtime": ("course_runtime", ["course_runtime/*.py", "!course_runtime/figures.py"]),
+    "figures": ("course_runtime", ["course_runtime/figures.py"]),   # the figures' labels (their own domain)
     "grader": ("grader", ["grader/*.py"]),
     "engine": ("grader/engine", ["grader/engine/*.py", "grader/engine/feedback/*.py"]),
 }
 
 
 def sources(patterns, root=REPO):
-    return sorted(str(path.relative_to(root)) for pattern in patterns for path in root.glob(pattern))
+    """The files of ``patterns`` (globs), less those of the patterns written ``!glob``."""
+    left_out = {path for pattern in patterns if pattern.startswith("!") for path in root.glob(pattern[1:])}
+    return sorted(str(path.relative_to(root)) for pattern in patterns if not pattern.startswith("!")
+                  for path in root.glob(pattern) if path not in left_out)
 
 
 def template(domain, output, root=REPO):

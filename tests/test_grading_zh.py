@@ -45,11 +45,12 @@ def test_a_chinese_submission_is_rebuilt_on_the_chinese_release(tmp_path):
 
 
 def test_without_its_release_a_chinese_submission_gets_the_english_text_and_its_prose_kept_inert(tmp_path):
-    """What the setting changes: on the English release the Chinese prose is the student's own."""
+    """What the setting changes: on the English release the Chinese prose is the student's own
+    (the grader's messages still speak the student's language)."""
     submission = _release(REPO, zh.FOLDER, "ch1_cross_correlation")
     rebuilt, resources = _restore(tmp_path, submission)
     english = _markdown(_release(REPO, "chapters", "ch1_cross_correlation"))
-    assert set(english) <= set(_markdown(rebuilt)) and resources["nbgrader"]["language"] is None
+    assert set(english) <= set(_markdown(rebuilt)) and resources["nbgrader"]["language"] == "zh_CN"
     assert sum(source.startswith("```text") for source in _markdown(rebuilt)) >= 10
 
 

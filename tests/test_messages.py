@@ -54,7 +54,7 @@ def templates(tmp_path_factory):
 @pytest.mark.parametrize("domain", list(messages.DOMAINS))
 def test_every_message_of_the_code_is_translated(domain, templates):
     extracted = {m.id for m in templates[domain] if m.id}
-    assert len(extracted) >= 20, f"{domain}: only {len(extracted)} messages extracted: is the extraction broken?"
+    assert len(extracted) >= 10, f"{domain}: only {len(extracted)} messages extracted: is the extraction broken?"
     catalog = _read(_catalog_file(domain))
     entries = {m.id: m for m in catalog if m.id}
     missing = sorted(extracted - set(entries))

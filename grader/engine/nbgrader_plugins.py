@@ -163,7 +163,7 @@ class RestoreLayout(NbGraderPreprocessor):
         rebuilt, notes = rebuild(self._release(path), nb, copy_release=False, max_added_cells=self.max_added_cells)
         for note in notes:
             self.log.warning("%s", printable(f"{info.get('student')}/{info['notebook']}: {note}"))
-        # the language of the release it was rebuilt on (None: the untranslated one), for the grader
+        # the submission's language (kept by rebuild, None: unset), which the grader speaks to it
         info["language"] = submission_language(rebuilt, self.language_key)
         return rebuilt, resources
 

@@ -134,4 +134,22 @@ def test_the_grader_knows_the_language_of_each_submission_it_reads(graded):
     name = CHAPTERS[GRADED[0]][:-len(".ipynb")]
     languages = {student: grader._prepare(GRADED[0], [name], student)["jobs"][name]["language"]
                  for student in ("zh", "en")}
-    assert languages == {"zh": "zh_CN", "en": None}
+    assert languages == {"zh": "zh_CN", "en": "en"}
+
+
+def _figures(notebook):
+    """The PNG images of a notebook's outputs, in order."""
+    return [output["data"]["image/png"] for cell in notebook.cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) if "image/png" in output.get("data", {})]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("assignment", GRADED)
+def test_a_chinese_submissions_figures_are_the_chinese_ones(graded, assignment):
+    """The figures of the cells every submission starts with run once per chapter (in a zygote):
+    once per chapter and language, so a Chinese submission's figures have Chinese labels."""
+    root, _ = graded
+    english, chinese = (_figures(course.read(root / "autograded" / student / assignment / CHAPTERS[assignment]))
+                        for student in ("en", "zh"))
+    assert english and len(chinese) == len(english)
+    assert all(zh_png != en_png for zh_png, en_png in zip(chinese, english))

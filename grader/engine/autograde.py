@@ -569,8 +569,6 @@ class Grader:
             submission["notebooks"][name] = notebook
             submission["jobs"][name] = make_job(notebook, student, assignment, name, self.secret, self.course,
                                                 self._shared(assignment, name))
-            # the language of the release it is graded on (RestoreLayout), None for the untranslated one
-            submission["jobs"][name]["language"] = resources["nbgrader"].get("language")
         return submission
 
     def _read(self, path):

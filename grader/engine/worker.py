@@ -59,7 +59,8 @@ class Worker:
                             self.course, payload.get("in_namespaces", False))
 
     def _zygote_main(self, receive_fd, send_fd, payload):
-        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode, self.course)
+        _zygote_main(receive_fd, send_fd, payload["sources"], self.limits, self.view, self.mode, self.course,
+                     payload.get("language", i18n.ENGLISH))
 
     def _sandbox(self):
         sandbox, self._spare = self._spare, None
@@ -86,9 +87,12 @@ class Worker:
         if not shared:
             return self.grade_here(job)
         sources = [step["exec"] for step in shared]
-        key = hashlib.sha256(json.dumps(sources).encode()).hexdigest()
+        # The shared cells' outputs (a figure's labels) are in the notebook's language: one zygote
+        # per chapter and language.
+        language = job.get("language", i18n.ENGLISH)
+        key = hashlib.sha256(json.dumps([language, sources]).encode()).hexdigest()
         try:
-            zygote = self._zygotes.pop(key, None) or _Zygote(self, sources)
+            zygote = self._zygotes.pop(key, None) or _Zygote(self, sources, language)
             self._zygotes[key] = zygote
             while len(self._zygotes) > MAX_ZYGOTES:
                 self._zygotes.popitem(last=False)[1].close()
@@ -130,9 +134,9 @@ class _Zygote:
     (the instructor's code, never a student's) and grades that chapter's jobs in sandboxes started
     from that state. It has a sandbox slot of its own."""
 
-    def __init__(self, worker, sources):
+    def __init__(self, worker, sources, language=i18n.ENGLISH):
         self._forker = worker._forker
-        self.pid, self._send_fd, self._receive_fd = self._forker.start("zygote", {"sources": sources})
+        self.pid, self._send_fd, self._receive_fd = self._forker.start("zygote", {"sources": sources, "language": language})
         try:
             self.prefix = self._receive()["prefix"]
         except ZygoteFailure:
@@ -165,7 +169,7 @@ class _Zygote:
         self._forker.wait(self.pid, seconds)
 
 
-def _zygote_main(receive_fd, send_fd, sources, limits, view, mode, course):
+def _zygote_main(receive_fd, send_fd, sources, limits, view, mode, course, language=i18n.ENGLISH):
     """A zygote's life: run the shared cells, then grade jobs until its input ends."""
     # Dies with the forker (so with the worker), and holds none of its descriptors.
     ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -173,7 +177,8 @@ def _zygote_main(receive_fd, send_fd, sources, limits, view, mode, course):
     os.dup2(2, 1)
     sandbox.close_descriptors_except((receive_fd, send_fd))  # the forker let go of the slot locks
     shell = sandbox.shell()
-    prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
+    with i18n.speaking(language):
+        prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
     inner = Worker(course, sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
     protocol.send(send_fd, {"prefix": prefix})
     try:

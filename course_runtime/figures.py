@@ -96,10 +96,10 @@ def drawn_once(draw=None, *, ahead=False):
     return show
 
 
-def prepare():
-    """Draw the figures marked ``ahead`` once in each language, with their default arguments (in
-    a grading worker, before it forks: no sandbox then draws them, whatever its notebook speaks)."""
-    for language in i18n.LANGUAGES:
+def prepare(languages=i18n.LANGUAGES):
+    """Draw the figures marked ``ahead`` once in each of ``languages``, with their default
+    arguments (in a grading worker, before it forks: no sandbox then draws them)."""
+    for language in languages:
         with i18n.speaking(language):
             for figure in _AHEAD:
                 figure.png()

@@ -97,10 +97,18 @@ class ConvolutionCourse:
             except ImportError:  # a Dask worker elsewhere may not have the book
                 pass
         from course_runtime import figures, i18n
-        figures.prepare()  # drawn here once, not in every sandbox that runs a figure cell
+        # drawn here once, not in every sandbox that runs a figure cell; in English only, as most
+        # classes are (each figure costs a worker about 0.3 s): see prepare_language
+        figures.prepare((i18n.ENGLISH,))
         # The messages' catalogs, read once here: a sandbox cannot read them (nor import Babel).
         i18n.preload("course_runtime")
         i18n.preload("grader", LOCALE)
+
+    def prepare_language(self, language):
+        """In a worker that grades notebooks in ``language`` (not English), before it forks their
+        sandboxes: the figures drawn ahead in that language."""
+        from course_runtime import figures
+        figures.prepare((language,))
 
     def cases(self, check_id, seed):
         return self.checks[check_id].cases(np.random.default_rng(seed))

@@ -13,6 +13,8 @@ In the instructor's process:
                                                 data; ValueError says what is wrong)
 In a grading worker (trusted), before any sandbox is forked:
     prepare_worker(options), warm_up()
+    prepare_language(language)                (optional) before the sandboxes of notebooks in a
+                                                language other than English
     cases(check_id, seed) -> [case]           a case has .text (how feedback names it) and
                                                 .inputs (plain data for the student's side)
     call_seed(check_id, index, student, assignment) -> int

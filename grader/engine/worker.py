@@ -179,6 +179,8 @@ def _zygote_main(receive_fd, send_fd, sources, limits, view, mode, course, langu
     shell = sandbox.shell()
     with i18n.speaking(language):
         prefix = [sandbox._run_cell(shell, source, limits) for source in sources]
+        if language != i18n.ENGLISH and hasattr(course, "prepare_language"):
+            course.prepare_language(language)
     inner = Worker(course, sandbox.claim_slot(), limits, view, mode)  # after the shared cells, before any job
     protocol.send(send_fd, {"prefix": prefix})
     try:

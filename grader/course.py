@@ -33,6 +33,11 @@ class ConvolutionCourse:
     def passed_text(self, check_id):
         return self.checks[check_id].passed_text() + "\n"
 
+    def description(self, check_id):
+        """What a graded cell checks, in plain words of the current language (the feedback page's
+        summary shows it; the cell's own comment is English, as the code is)."""
+        return self.checks[check_id].summary_text()
+
     def case_seed(self, student, assignment, check_id, secret):
         return checks.case_seed(student, assignment, check_id, secret)
 

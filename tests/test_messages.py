@@ -3,6 +3,7 @@ has a translation in the catalogs (course_runtime, grader and engine domains), w
 {fields}; a wrong answer in a Chinese notebook gets its message and hint in Chinese, on the
 student's route, in the instructor's kernel and through the fast grader, and the same answer in
 an English notebook gets the English one."""
+import html
 import re
 import string
 from pathlib import Path
@@ -350,3 +351,7 @@ def test_the_feedback_page_of_a_chinese_notebook_is_chinese(fast_graded_chapter)
     assert "卷积核被翻转了" in page and "/ 5.0 分</h4>" in page
     english = next((root / "feedback" / "flipped-en" / CH1).glob("*.html")).read_text()
     assert "<th>exercise</th>" in english and "the kernel was flipped" in english and "卷积核被翻转了" not in english
+    # the summary names each failed check: in Chinese by the grader, not by the cell's English comment
+    named = re.findall(r'<a class="check" href="#\w+">(.*?)</a>', page)
+    assert named and all(english_words(html.unescape(text)) == [] for text in named), named
+    assert all(text.startswith("Graded") for text in re.findall(r'<a class="check" href="#\w+">(.*?)</a>', english))

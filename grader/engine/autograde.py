@@ -366,6 +366,10 @@ def _apply_result(notebook, result, course):
         if index in result["checks"]:
             check = result["checks"][index]
             problem = check["problem"]
+            if i18n.current_language() != i18n.ENGLISH and hasattr(course, "description"):
+                # the feedback page's summary names the check in the notebook's language (a
+                # graded cell's own comment, which it shows otherwise, is English like the code)
+                cell.metadata.setdefault("grader", {})["description"] = course.description(check["check"])
             if problem is None:
                 cell.outputs = [_stream("stdout", course.passed_text(check["check"]))]
             else:

@@ -6,6 +6,8 @@ In the instructor's process:
     graded_check(source) -> check id | None   the check a graded cell runs (None: not one the
                                                 engine can run; grade with plain nbgrader)
     passed_text(check_id) -> str              the cell's output when the check passes
+    description(check_id) -> str              (optional) what the check checks, for the feedback
+                                                page of a notebook not in English
     case_seed(student, assignment, check_id, secret) -> int
     secret(root) -> str                       the course's secret (part of every case seed)
     private_paths(root) -> [path]             what students' code must never read

@@ -137,7 +137,11 @@ def _meta(cell):
 
 
 def _description(cell):
-    """A check's description: the first comment of its cell (``# Graded (1 point): ...``)."""
+    """A check's description: the grader's, in the notebook's language, where it left one (see
+    autograde._apply_result), else the first comment of its cell (``# Graded (1 point): ...``)."""
+    described = cell.get("metadata", {}).get("grader", {}).get("description")
+    if isinstance(described, str) and described:
+        return described
     for line in cell.source.splitlines():
         if line.strip().startswith("#"):
             return line.strip().lstrip("#").strip()

@@ -1,9 +1,15 @@
 """The local pool's scheduling: each worker keeps to a run of chapters of its own (so it builds
-each chapter's zygote once), and helps the others when its run is done. Plain threads, no worker
-processes."""
+each chapter's zygote once), and helps the others when its run is done (plain threads); and the
+local workers themselves (a made-up course), the second forked from the first once warm."""
+import os
 import threading
+from pathlib import Path
+
+import pytest
 
 from grader.engine.pool import _Lanes, in_lanes
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _plan(counts):
@@ -83,3 +89,68 @@ def test_a_worker_does_not_help_with_a_lanes_last_few_jobs():
     lanes.finish(1)
     waiter.join(5)
     assert helper == [None]
+
+
+# ---------------------------------------------------------------- local workers
+
+DOUBLING_COURSE = '''
+from tests.test_engine import DoublingCourse
+
+
+class WarmDoublingCourse(DoublingCourse):
+    def environment(self):
+        return {}
+
+    def prepare_worker(self, options):
+        pass
+
+    def warm_up(self):
+        pass
+
+
+COURSE = WarmDoublingCourse()
+'''
+
+
+@pytest.fixture
+def doubling_pool(tmp_path, monkeypatch):
+    """Two local workers of a made-up course (tests/test_engine.py), configured."""
+    from dataclasses import asdict
+
+    from grader.engine import isolation
+    from grader.engine.pool import LocalPool
+    from grader.engine.sandbox import Limits
+    (tmp_path / "doubling_course.py").write_text(DOUBLING_COURSE)
+    monkeypatch.setenv("PYTHONPATH", f"{tmp_path}{os.pathsep}{REPO}")   # the workers import it
+    monkeypatch.syspath_prepend(str(tmp_path))                           # and so does this process
+    pool = LocalPool(2, "doubling_course")
+    pool.configure({"limits": asdict(Limits(cell_seconds=10)), "mode": isolation.choose_mode(),
+                    "runtime_paths": [], "hidden_paths": [], "course_options": {}})
+    yield pool
+    pool.close()
+
+
+def _parent(pid):
+    with open(f"/proc/{pid}/stat") as stat:
+        return int(stat.read().rsplit(")", 1)[1].split()[1])
+
+
+def test_the_second_worker_is_forked_from_the_first_and_both_grade(doubling_pool):
+    from tests.test_engine import _job
+    first, second = doubling_pool.workers
+    right, wrong = _job("def double(x):\n    return x + x"), _job("def double(x):\n    return x * x")
+    assert second.grade(right)["checks"][1]["problem"] is None
+    assert "your double returned" in first.grade(wrong)["checks"][1]["problem"]
+    assert _parent(second.process.pid) == first.process.pid   # no import or warm-up of its own
+
+
+def test_a_forked_worker_that_dies_is_replaced_by_a_fresh_one(doubling_pool):
+    import signal
+    from tests.test_engine import _job
+    first, second = doubling_pool.workers
+    job = _job("def double(x):\n    return x + x")
+    assert second.grade(job)["checks"][1]["problem"] is None
+    os.kill(second.process.pid, signal.SIGKILL)
+    assert second.grade(job)["checks"][1]["problem"] is None   # retried in a worker started afresh
+    assert _parent(second.process.pid) == os.getpid()
+    assert first.grade(job)["checks"][1]["problem"] is None

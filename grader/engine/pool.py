@@ -9,6 +9,7 @@ import collections
 import itertools
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -36,7 +37,9 @@ class WorkerProcess:
         self.course, self.settings, self.process, self._configured = course, settings, None, False
         self._lock, self._stopped = threading.Lock(), False
 
-    def start(self):
+    def start(self, siblings=()):
+        """Start the worker process. ``siblings``: (job pipe's read end, result pipe's write end) of
+        more workers, which it forks from itself once warm (see _Sibling)."""
         # Only allowlisted variables: no token or key of the instructor's reaches a worker, so none
         # is in the memory or /proc/self/environ of the sandboxes it forks. The worker is in a
         # session of its own (a Ctrl-C at the terminal is this process's to handle), so it is told
@@ -44,12 +47,15 @@ class WorkerProcess:
         env = isolation.worker_environment(extra=dict(PYTHONWARNINGS="ignore::DeprecationWarning",
                                                       GRADER_PARENT_PID=str(os.getpid()),
                                                       **courses.load(self.course).environment()))
+        if siblings:
+            env["GRADER_SIBLINGS"] = ";".join(f"{jobs},{results}" for jobs, results in siblings)
         with self._lock:
             if self._stopped:  # the run is stopping: no worker is started again
                 raise RuntimeError("the grading run was stopped")
             self.process = subprocess.Popen([sys.executable, "-m", "grader.engine.worker", self.course],
-                                            stdin=subprocess.PIPE,
-                                            stdout=subprocess.PIPE, env=env, start_new_session=True)
+                                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env,
+                                            start_new_session=True,
+                                            pass_fds=[fd for pair in siblings for fd in pair])
         self._configured = False
 
     def configure(self, settings):
@@ -69,6 +75,8 @@ class WorkerProcess:
                 if process is None:  # closed meanwhile by the run stopping
                     raise EOFError("the worker was stopped")
                 protocol.send(process.stdin.fileno(), job)
+                if isinstance(process, _Sibling):
+                    process.greeted()
                 return _int_keys(protocol.receive(process.stdout.fileno()))
             except (EOFError, OSError, protocol.ProtocolError) as error:
                 self.close()
@@ -88,6 +96,48 @@ class WorkerProcess:
                     pipe.close()
                 except OSError:
                     pass
+
+
+class _Sibling:
+    """A worker forked by the first one once that one is warm (python -m grader.engine.worker forks
+    one per pipe pair in GRADER_SIBLINGS), instead of a process of its own that would import and
+    warm up the course again (about 2 s of CPU). Its first message is its pid. Never waited for:
+    it is the first worker's child, which leaves it uncollected, so its pid cannot be reused while
+    the first worker lives; if that one dies, so do its siblings (their parent-death signal), and
+    a job they held is tried again in a worker started afresh (WorkerProcess.grade)."""
+
+    def __init__(self, jobs_fd, results_fd):
+        self.stdin, self.stdout = os.fdopen(jobs_fd, "wb", buffering=0), os.fdopen(results_fd, "rb", buffering=0)
+        self.pid, self._pidfd = None, None
+
+    def greeted(self):
+        """Read its pid (its first message) and hold it as a pidfd: signals then reach it, never
+        a process that got its pid after it died."""
+        if self.pid is None:
+            hello = protocol.receive(self.stdout.fileno())
+            if not isinstance(hello, dict) or type(hello.get("pid")) is not int:
+                raise protocol.ProtocolError("a forked worker did not say who it is")
+            self.pid = hello["pid"]
+            try:
+                self._pidfd = os.pidfd_open(self.pid)
+            except OSError:  # gone already: nothing to signal
+                self._pidfd = None
+
+    def poll(self):
+        return None   # not this process's child: a dead one shows as a broken pipe
+
+    def kill(self):
+        """SIGKILL, through its pidfd; a sibling not yet greeted ends at the end of its input."""
+        if self._pidfd is not None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except OSError:
+                pass
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def wait(self):
+        pass   # collected by the first worker (or, once that one is gone, by init)
 
 
 def settings_for(grader, limits=Limits(), mode="namespaces"):
@@ -202,8 +252,17 @@ class LocalPool:
     def __init__(self, jobs, course, settings=None):
         self.workers = [WorkerProcess(course, settings) for _ in range(jobs)]
         self.lanes = jobs
-        for worker in self.workers:
-            worker.start()
+        # The first worker starts as a process of its own; the others are forked from it once it
+        # is warm (_Sibling), over pipes made here.
+        pipes = [(os.pipe(), os.pipe()) for _ in self.workers[1:]]
+        try:
+            self.workers[0].start(siblings=[(jobs_r, results_w) for (jobs_r, _), (_, results_w) in pipes])
+        finally:
+            for (jobs_r, _), (_, results_w) in pipes:
+                os.close(jobs_r)
+                os.close(results_w)
+        for worker, ((_, jobs_w), (results_r, _)) in zip(self.workers[1:], pipes):
+            worker.process = _Sibling(jobs_w, results_r)
 
     def configure(self, settings):
         for worker in self.workers:

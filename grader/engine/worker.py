@@ -395,10 +395,35 @@ def quietly(work):
             os.close(saved)
 
 
+def fork_siblings():
+    """Fork the other workers of this machine from this one, now warm: one per (job pipe, result
+    pipe) pair in GRADER_SIBLINGS (grader.engine.pool._Sibling). Returns in this worker and in
+    each sibling, whose descriptors 0 and 1 are then its own pipes and whose first message is its
+    pid."""
+    pairs = [tuple(int(fd) for fd in pair.split(",")) for pair in os.environ.pop("GRADER_SIBLINGS", "").split(";")
+             if pair]
+    for jobs_fd, results_fd in pairs:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if os.fork() == 0:
+            ctypes.CDLL(None).prctl(sandbox.PR_SET_PDEATHSIG, signal.SIGKILL)  # dies with the first worker
+            os.dup2(jobs_fd, 0)
+            os.dup2(results_fd, 1)
+            for pair in pairs:
+                for fd in pair:
+                    os.close(fd)
+            protocol.send(1, {"pid": os.getpid()})
+            return
+    for pair in pairs:
+        for fd in pair:
+            os.close(fd)
+
+
 if __name__ == "__main__":
     die_with_parent()
     # python -m grader.engine.worker COURSE-MODULE; warmed up while the instructor's process is
     # still reading the class
     graded = quietly(lambda: courses.load(sys.argv[1]))
     quietly(graded.warm_up)
+    fork_siblings()
     sys.exit(main(graded))

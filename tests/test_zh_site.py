@@ -42,6 +42,9 @@ def test_the_chinese_site_has_every_page_of_the_english_one():
     assert not missing, f"pages missing from the Chinese site: {missing}"
 
 
+NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")
+
+
 def outputs(path):
     """Each code cell's output as shown: its text blocks and its images (by file). A figure's
     caption is text of the page, translated, so it is left out."""
@@ -60,11 +63,13 @@ def test_the_results_of_the_notes_are_the_same_on_both_sites(page):
     but drawn with Chinese labels, so other pictures (their files are named by their content)."""
     english, chinese = outputs(ENGLISH / page), outputs(CHINESE / page)
     assert english and any(texts for texts, _ in english), f"{page} shows no output on the English site"
-    # A cell's printed words as a whole: a kernel's stream of output comes in chunks that differ
-    # from run to run, and so do the blank lines between them.
+    # A cell's printed numbers, its results: a kernel's stream of output comes in chunks that
+    # differ from run to run, and the course's own words around them (a try-it cell's message) are
+    # in the page's language.
     def printed(shown):
-        return [" ".join("".join(texts).split()) for texts, _ in shown]
+        return [NUMBER.findall("".join(texts)) for texts, _ in shown]
     assert printed(chinese) == printed(english)
+    assert any(printed(english)), f"{page} prints no number"
     assert [len(images) for _, images in chinese] == [len(images) for _, images in english]
     english_images = {image for _, images in english for image in images}
     chinese_images = {image for _, images in chinese for image in images}

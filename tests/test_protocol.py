@@ -1,6 +1,7 @@
 """The pipe protocol between the grader and a student's process: what a hostile sandbox can send
 (half a message, an oversized or absurdly nested one) is rejected in bounded time, never waited
 for forever and never allowed to crash the trusted side. Fast: plain pipes, no MXNet."""
+import json
 import os
 import struct
 import threading
@@ -149,3 +150,46 @@ def test_sending_with_a_deadline_delivers_a_large_message_to_a_reader():
         thread.start()
         assert protocol.receive(read_fd, deadline=time.monotonic() + 10) == message
         thread.join()
+
+
+def _with_array_frame(reference, frame_bytes):
+    """A message whose header is {"a": reference} followed by one raw frame."""
+    header = json.dumps({"a": reference}).encode()
+    return LENGTH.pack(2) + LENGTH.pack(len(header)) + header + LENGTH.pack(len(frame_bytes)) + frame_bytes
+
+
+def test_arrays_of_every_numeric_dtype_round_trip_writable():
+    values = [np.arange(6).astype(dtype).reshape(2, 3) for dtype in
+              ("bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
+               "float16", "float32", "float64")]
+    values += [np.arange(4, dtype=">f8"), np.arange(12, dtype="float32").reshape(3, 4).T,  # big-endian, strided
+               np.full((), 2.5, dtype="float32"), np.zeros((0, 3), dtype="float32")]         # 0-d, empty
+    with pipe() as (read_fd, write_fd):
+        protocol.send(write_fd, {"values": values})
+        got = protocol.receive(read_fd, deadline=time.monotonic() + 5)["values"]
+    for sent, received in zip(values, got):
+        assert received.shape == sent.shape and received.dtype == sent.dtype.newbyteorder("=")
+        assert np.array_equal(received, sent)
+        received[...] = 0  # the receiver may work on what it got
+
+
+@pytest.mark.parametrize("reference, frame_bytes, problem", [
+    ({"__array__": 0, "dtype": "|O", "shape": [1]}, b"\0" * 8, "numeric"),         # object pointers
+    ({"__array__": 0, "dtype": "<U1", "shape": [2]}, b"\0" * 8, "numeric"),
+    ({"__array__": 0, "dtype": "[('a', '<f4')]", "shape": [1]}, b"\0" * 4, "numeric"),
+    ({"__array__": 0, "dtype": "<f4", "shape": [3]}, b"\0" * 8, "size"),           # shorter than its shape
+    ({"__array__": 0, "dtype": "<f4", "shape": [1 << 40, 1 << 40]}, b"\0" * 8, "shape"),
+    ({"__array__": 0, "dtype": "<f4", "shape": [-2]}, b"\0" * 8, "shape"),
+    ({"__array__": 0, "dtype": "<f4", "shape": "2"}, b"\0" * 8, "shape"),
+    ({"__array__": 0, "dtype": "<f4", "shape": [1] * 33}, b"\0" * 4, "shape"),
+    ({"__array__": 1, "dtype": "<f4", "shape": [2]}, b"\0" * 8, "reference"),      # no such frame
+    ({"__array__": True, "dtype": "<f4", "shape": [2]}, b"\0" * 8, "reference"),
+    ({"__array__": 0, "dtype": "<f4", "shape": [2], "x": 1}, b"\0" * 8, "reference"),
+    ([{"__array__": 0, "dtype": "<f4", "shape": [2]}] * 2, b"\0" * 8, "reference"),  # one frame used twice
+    ("no reference", b"\0" * 8, "does not describe"),                              # a frame left over
+])
+def test_array_frames_that_do_not_match_their_description_are_rejected(reference, frame_bytes, problem):
+    with pipe() as (read_fd, write_fd):
+        os.write(write_fd, _with_array_frame(reference, frame_bytes))
+        with pytest.raises(protocol.ProtocolError, match=problem):
+            protocol.receive(read_fd, deadline=time.monotonic() + 5)

@@ -247,7 +247,8 @@ class _Lanes:
 class LocalPool:
     """``jobs`` worker processes on this machine, each grading one notebook at a time."""
 
-    AHEAD = 2  # submissions prepared ahead per lane: few, as they hold whole notebooks
+    AHEAD = 2         # submissions prepared ahead per lane: few, as they hold whole notebooks ...
+    IDLE_AHEAD = 12   # ... unless the instructor's process has nothing else to do
 
     def __init__(self, jobs, course, settings=None):
         self.workers = [WorkerProcess(course, settings) for _ in range(jobs)]
@@ -292,19 +293,37 @@ class LocalPool:
                    for n, w in enumerate(self.workers)]
         for thread in threads:
             thread.start()
-        in_flight, waiting = 0, [0] * len(lanes)   # submissions not yet yielded; of them, not started
+        in_flight = 0   # submissions handed to the workers and not yet yielded
+
+        def prepare(lane):
+            """The lane's next submission read and queued; returned if it has nothing to grade."""
+            nonlocal in_flight
+            submission = next(lanes[lane], None)
+            if submission is None:
+                todo.finish(lane)
+            elif not submission["jobs"]:
+                return submission
+            else:
+                in_flight += 1
+                todo.put(lane, collector.add(submission))
+            return None
+
+        def short(ahead):
+            return [lane for lane in range(len(lanes)) if not todo.finished[lane] and len(todo.waiting[lane]) < ahead]
+
         try:
             while True:
-                for lane, submissions in enumerate(lanes):  # prepare only a few submissions ahead
+                for lane in short(self.AHEAD):  # each lane a few submissions ahead
                     while not todo.finished[lane] and len(todo.waiting[lane]) < self.AHEAD:
-                        submission = next(submissions, None)
-                        if submission is None:
-                            todo.finish(lane)
-                        elif not submission["jobs"]:
-                            yield submission
-                        else:
-                            in_flight += 1
-                            todo.put(lane, collector.add(submission))
+                        unjobbed = prepare(lane)
+                        if unjobbed:
+                            yield unjobbed
+                # Further ahead only while no result waits to be recorded: that work uses a core
+                # the workers leave idle (above all while the first worker starts), not theirs.
+                while finished.empty() and short(self.IDLE_AHEAD):
+                    unjobbed = prepare(min(short(self.IDLE_AHEAD), key=lambda lane: len(todo.waiting[lane])))
+                    if unjobbed:
+                        yield unjobbed
                 if all(todo.finished) and in_flight == 0:
                     return
                 complete = collector.done(*finished.get())

@@ -124,8 +124,9 @@ check: venv
 	$(BIN)/python -m pytest -m "not slow and not book and not browser and not root_only"
 
 # Plain `nbgrader autograde` against `python -m grader autograde` on a class of 30 students
-# (about 16 minutes, nearly all of it plain nbgrader's): prints both times and their ratio. Run as
-# root, it also grades the class as an ordinary user (made for the purpose) and prints that ratio.
+# (about 11 minutes, nearly all of it plain nbgrader's; the fast grader's runs come between its
+# chapters): prints the times and their ratio. Run as root, it also grades the class as an ordinary
+# user (made for the purpose) and prints that ratio.
 benchmark: venv
 	$(BIN)/python -m grader.benchmark --students 30 $(if $(filter 0,$(shell id -u)),--as-ordinary-user)
 

@@ -3,6 +3,7 @@ each chapter's zygote once), and helps the others when its run is done (plain th
 local workers themselves (a made-up course), the second forked from the first once warm."""
 import os
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,46 @@ def test_a_forked_worker_that_dies_is_replaced_by_a_fresh_one(doubling_pool):
     assert second.grade(job)["checks"][1]["problem"] is None   # retried in a worker started afresh
     assert _parent(second.process.pid) == os.getpid()
     assert first.grade(job)["checks"][1]["problem"] is None
+
+
+class _HeldWorker:
+    """A stand-in worker whose grading waits until the test lets it finish."""
+
+    def __init__(self):
+        self.release, self.started = threading.Event(), threading.Event()
+
+    def grade(self, job):
+        self.started.set()
+        self.release.wait(10)
+        return {"graded": job}
+
+    def close(self, stop=False):
+        self.release.set()
+
+
+def test_the_pool_prepares_ahead_only_a_bounded_number_of_submissions():
+    """While the worker is busy and no result waits, the instructor's process prepares up to
+    IDLE_AHEAD submissions (a core the workers leave idle), never the whole class (each holds whole
+    notebooks); every submission still comes back once."""
+    from grader.engine.pool import LocalPool
+    pool = LocalPool.__new__(LocalPool)  # the scheduling alone: no worker process
+    worker = _HeldWorker()
+    pool.workers, pool.lanes = [worker], 1
+    prepared = []
+
+    def lane():
+        for number in range(50):
+            prepared.append(number)
+            yield {"student": f"s{number}", "assignment": "ch1", "problem": "", "jobs": {"nb": number}}
+
+    finished = pool.map_submissions([lane()])
+    taken = []
+    reader = threading.Thread(target=lambda: taken.extend(finished), daemon=True)
+    reader.start()
+    assert worker.started.wait(10)
+    time.sleep(0.3)  # the pool has had time to prepare as far ahead as it will
+    assert LocalPool.AHEAD < len(prepared) <= LocalPool.IDLE_AHEAD + 1  # + the one being graded
+    worker.release.set()
+    reader.join(10)
+    assert sorted(s["student"] for s in taken) == sorted(f"s{n}" for n in range(50))
+    assert all(s["results"] == {"nb": {"graded": int(s["student"][1:])}} for s in taken)

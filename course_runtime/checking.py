@@ -156,14 +156,20 @@ def _run_output_shape(conv2d_output_shape, inputs):
 
 
 def _run_train_kernel(train_kernel, inputs):
-    answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"])  # the default epochs and lr
+    return training_answer(train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"]))  # default epochs, lr
+
+
+def training_answer(answer):
+    """What train_kernel returned, as plain data: (K, float64 losses); AnswerError if it is not
+    a tuple (K, losses) with a list of numbers (the grader's hidden checks use this too)."""
     if not isinstance(answer, tuple) or len(answer) != 2:
         raise AnswerError(_("your train_kernel returned {kind}; expected a tuple (K, losses)").format(
             kind=compare._kind(answer)))
     K, losses = answer
     if not isinstance(losses, (list, tuple)):
         raise AnswerError(_("your losses is {kind}; expected a list of floats").format(kind=compare._kind(losses)))
-    return plain_array(K, _("your K")), np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)])
+    return (plain_array(K, _("your K")),
+            np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)], dtype=np.float64))
 
 
 # ---------------------------------------------------------------- judging against the stored answer

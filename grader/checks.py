@@ -23,10 +23,11 @@ from typing import Any, Callable, Dict, List, Optional
 
 import numpy as np
 
+from course_runtime import checking
 from course_runtime.i18n import translator
 
 from . import LOCALE, compare, diagnose
-from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array, plain_float,
+from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array,
                       plain_int_pair, recovery_problem, training_problem)
 
 
@@ -156,8 +157,18 @@ def _random_2d_shapes(rng, count, max_side=7):
 
 # ---------------------------------------------------------------- chapter 1: corr2d
 
-def _call_xk(answer, case):
-    return plain_array(answer(_nd(case.inputs["X"]), _nd(case.inputs["K"])), _("your output"))
+def _student_side(kind):
+    """How the student's answer is called on a case's inputs: the visible check's way
+    (course_runtime/checking.py, KINDS), one source for both."""
+    run = checking.KINDS[kind][0]
+
+    def call(answer, case):
+        return run(answer, case.inputs)
+    call.__name__ = f"_run_{kind}"
+    return call
+
+
+_call_xk = _student_side("xk")
 
 
 def _checked_output(result):
@@ -302,19 +313,7 @@ def _judge_conv2d_parameters(result, case):
     return None
 
 
-def _run_conv2d_forward(Conv2D, case):
-    weight, bias = case.inputs["weight"], case.inputs["bias"]
-    layer = Conv2D(weight.shape)
-    layer.initialize()
-    for name, value in (("weight", weight), ("bias", bias)):
-        param = getattr(layer, name, None)
-        if param is None or not hasattr(param, "set_data"):
-            raise AnswerError(_("your Conv2D has no parameter named {name}").format(name=name))
-        if tuple(param.shape) != value.shape:
-            raise AnswerError(_("your {name} has shape {shape}; expected {expected}").format(
-                name=name, shape=_shape_text(param.shape), expected=_shape_text(value.shape)))
-        param.set_data(_nd(value))
-    return plain_array(layer(_nd(case.inputs["X"])), _("your output"))
+_run_conv2d_forward = _student_side("conv2d")
 
 
 def _judge_conv2d_forward(result, case):
@@ -393,15 +392,8 @@ def _training_case(rng, x_shape, kernel_size, num_epochs):
 
 def _train_once(train_kernel, inputs, num_epochs):
     kwargs = {} if inputs.get("defaults") else {"num_epochs": num_epochs, "lr": inputs["lr"]}
-    answer = train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"], **kwargs)
-    if not isinstance(answer, tuple) or len(answer) != 2:
-        raise AnswerError(_("your train_kernel returned {kind}; expected a tuple (K, losses)").format(
-            kind=compare._kind(answer)))
-    K, losses = answer
-    if not isinstance(losses, (list, tuple)):
-        raise AnswerError(_("your losses is {kind}; expected a list of floats").format(kind=compare._kind(losses)))
-    return [plain_array(K, _("your K")),
-            np.array([plain_float(v, f"losses[{n}]") for n, v in enumerate(losses)], dtype=np.float64)]
+    return list(checking.training_answer(train_kernel(_nd(inputs["X"]), _nd(inputs["Y"]), inputs["kernel_size"],
+                                                      **kwargs)))
 
 
 def _run_train_kernel(train_kernel, case):
@@ -640,10 +632,7 @@ def _pad_stride_edge_cases(rng):
             _pad_stride_case(rng, (3, 3), (1, 1), 0, 1, "float64")]
 
 
-def _run_pad_stride(corr2d_pad_stride, case):
-    i = case.inputs
-    return plain_array(corr2d_pad_stride(_nd(i["X"]), _nd(i["K"]), padding=i["padding"], strides=i["strides"]),
-                       _("your output"))
+_run_pad_stride = _student_side("pad_stride")
 
 
 # ---------------------------------------------------------------- chapter 5: channels

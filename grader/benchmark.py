@@ -177,7 +177,7 @@ def main(argv=None):
               f"peak memory {plain_peak / 2**20:.0f} MiB", flush=True)
         differing = []
         for runs in fast:
-            seconds = runs.report(plain_seconds, notebooks)
+            runs.report(plain_seconds, notebooks)
             differing += _compare(cell_scores(plain), cell_scores(runs.target))
     finally:
         for runs in fast:
@@ -219,7 +219,6 @@ class _FastRuns:
               f"({seconds / notebooks:.3f} s per notebook), peak memory {peak / 2**20:.0f} MiB; "
               f"median of {_times(self.runs)}")
         print(f"  throughput ratio {self.who}: {plain_seconds / seconds:.1f} x")
-        return seconds
 
     def clean(self):
         if self.as_user:

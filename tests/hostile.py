@@ -263,6 +263,15 @@ ENTRIES = [
     Hostile("reply-nested-200000-deep", "all", extra=(
         _REPLY_PIPE + "header = b'[' * 200000 + b']' * 200000\nfor fd in reply_pipes():\n"
         "    os.write(fd, struct.pack('<QQ', 1, len(header)) + header)\n",)),
+    # arrays whose bytes are not what the header says they are: rejected, never read as such
+    Hostile("reply-with-an-object-array", "all", extra=(
+        _REPLY_PIPE + "import json\nheader = json.dumps({'status': 'ok', 'outputs': "
+        "[{'__array__': 0, 'dtype': '|O', 'shape': [1]}]}).encode()\nfor fd in reply_pipes():\n"
+        "    os.write(fd, struct.pack('<QQ', 2, len(header)) + header + struct.pack('<Q', 8) + (1234).to_bytes(8, 'little'))\n",)),
+    Hostile("reply-with-an-array-shorter-than-its-shape", "all", extra=(
+        _REPLY_PIPE + "import json\nheader = json.dumps({'status': 'ok', 'outputs': "
+        "[{'__array__': 0, 'dtype': '<f8', 'shape': [1 << 20]}]}).encode()\nfor fd in reply_pipes():\n"
+        "    os.write(fd, struct.pack('<QQ', 2, len(header)) + header + struct.pack('<Q', 8) + bytes(8))\n",)),
     Hostile("output-cap-turned-off", "all", extra=(
         "import sys\nsys.stdout.limit = 1 << 40\nprint('x' * (20 << 20))\n",)),
     Hostile("live-html-in-added-cells", "all", tamper=_live_html_in_added_cells),

@@ -308,20 +308,21 @@ class LocalPool:
                 todo.put(lane, collector.add(submission))
             return None
 
-        def short(ahead):
-            return [lane for lane in range(len(lanes)) if not todo.finished[lane] and len(todo.waiting[lane]) < ahead]
-
         try:
             while True:
-                for lane in short(self.AHEAD):  # each lane a few submissions ahead
+                for lane in range(len(lanes)):  # each lane a few submissions ahead
                     while not todo.finished[lane] and len(todo.waiting[lane]) < self.AHEAD:
                         unjobbed = prepare(lane)
                         if unjobbed:
                             yield unjobbed
                 # Further ahead only while no result waits to be recorded: that work uses a core
                 # the workers leave idle (above all while the first worker starts), not theirs.
-                while finished.empty() and short(self.IDLE_AHEAD):
-                    unjobbed = prepare(min(short(self.IDLE_AHEAD), key=lambda lane: len(todo.waiting[lane])))
+                while finished.empty():
+                    behind = [lane for lane in range(len(lanes))
+                              if not todo.finished[lane] and len(todo.waiting[lane]) < self.IDLE_AHEAD]
+                    if not behind:
+                        break
+                    unjobbed = prepare(min(behind, key=lambda lane: len(todo.waiting[lane])))
                     if unjobbed:
                         yield unjobbed
                 if all(todo.finished) and in_flight == 0:

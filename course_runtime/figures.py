@@ -23,13 +23,10 @@ from matplotlib import font_manager
 from matplotlib.patches import Rectangle
 
 from course_runtime import i18n
+from course_runtime.i18n import N_
 
 _ = i18n.translator("figures")
 
-
-def N_(message):
-    """A message for the catalog, translated later by ``_`` (where it is shown)."""
-    return message
 
 WINDOW = "#4c72b0"      # the cells the current window covers, and its result
 PADDING = "#dddddd"     # zero padding

@@ -100,6 +100,12 @@ def preload(domain, locale_folder=RUNTIME_LOCALE):
         translation(domain, language, locale_folder)  # the same call as translator's: one cache entry
 
 
+def N_(message):
+    """A message marked for the catalog (pybabel extracts ``N_("...")``) and returned as written:
+    it is translated later, by a module's ``_``, where it is shown."""
+    return message
+
+
 def translator(domain, locale_folder=RUNTIME_LOCALE):
     """``_`` for a module: ``_("your {name} ...").format(name=...)`` in the current language,
     looked up at each call (the language is known only when a notebook runs)."""

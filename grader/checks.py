@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Optional
 import numpy as np
 
 from course_runtime import checking
-from course_runtime.i18n import translator
+from course_runtime.i18n import N_, translator
 
 from . import LOCALE, compare, diagnose
 from .compare import (AnswerError, check_dtype, compare_shape, compare_values, plain_array,
@@ -32,11 +32,6 @@ from .compare import (AnswerError, check_dtype, compare_shape, compare_values, p
 
 
 _ = translator("grader", LOCALE)
-
-
-def N_(message):
-    """A message marked for the catalog (pybabel extract), translated where it is shown."""
-    return message
 
 
 @dataclass(frozen=True)

@@ -35,16 +35,11 @@ import sys
 import threading
 from contextlib import contextmanager
 
-from course_runtime.i18n import translator
+from course_runtime.i18n import N_, translator
 
 from . import LOCALE
 
 _ = translator("grader", LOCALE)
-
-
-def N_(message):
-    """A message marked for the catalog (pybabel extract), translated where it is shown."""
-    return message
 
 
 class RuleBroken(Exception):

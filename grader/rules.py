@@ -28,16 +28,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_runtime.i18n import translator
+from course_runtime.i18n import N_, translator
 
 from . import LOCALE, guard
 
 _ = translator("grader", LOCALE)
 
-
-def N_(message):
-    """A message marked for the catalog (pybabel extract), translated where it is shown."""
-    return message
 
 # MXNet's operators that compute a convolution or cross-correlation (their aliases, such as
 # ``_npx_convolution`` for Convolution, share the handle; the backward ones compute one too).

@@ -648,11 +648,7 @@ class Grader:
         if final.exists():
             shutil.rmtree(final)
         final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(partial, final)
-        try:
-            partial.parent.rmdir()  # the student's folder, empty unless another chapter is in flight
-        except OSError:
-            pass
+        os.replace(partial, final)   # (the emptied student folders go with PARTIAL at the end of the run)
 
     def hidden_paths(self):
         """What students' code must not see: every other student, the sources, the gradebook."""

@@ -1,4 +1,4 @@
-"""Faster basic indexing of MXNet's NDArray, for the students' loops that grading runs.
+"""Faster basic indexing and reshaping of MXNet's NDArray, for the students' loops grading runs.
 
 A student's corr2d reads ``X[i:i + h, j:j + w]`` and writes ``Y[i, j]`` once per output value.
 MXNet 1.9 spends about 80 µs of Python on such a read and 70 µs on such a write, against 12 µs for
@@ -9,12 +9,20 @@ part of the grader's CPU time.
 For the keys these loops use (a tuple with one int or one slice without a step per axis, in
 bounds, nothing empty) this module reads the shape once and calls the very operators MXNet calls
 (``slice``, ``_slice_assign``, ``_slice_assign_scalar``) with the same arguments, so values,
-gradients, views and errors stay what MXNet gives. Every other key, array or value goes to MXNet's
-own code. ``tests/test_fast_indexing.py`` compares the two on every such key of small arrays.
+gradients, views and errors stay what MXNet gives. ``X[:] = a`` with a numpy array of X's shape
+(what ``nd.array`` does) copies it in as MXNet does, and ``reshape`` checks the size on plain
+ints rather than with numpy. Every other key, array, value or call goes to MXNet's own code.
+``tests/test_fast_indexing.py`` compares the two on every such key of small arrays.
 
 Installed in a grading worker before it forks sandboxes (grader/course.py: prepare_worker); the
 students' own Jupyter and plain nbgrader run MXNet unchanged.
 """
+import ctypes
+import math
+
+import numpy as np
+
+_WHOLE = slice(None)
 _originals = {}
 _mxnet = {}   # set by install(): MXNet's ndarray module and numeric types, looked up once
 
@@ -101,6 +109,11 @@ def _setitem(self, key, value):
     ndarray = _mxnet["ndarray"]
     if type(self) is ndarray.NDArray:
         shape = self.shape
+        if type(key) is slice and key == _WHOLE and type(value) is np.ndarray and value.shape == shape \
+                and shape and 0 not in shape:
+            # nd.array(a numpy array) does this: MXNet copies the array in as it is
+            self._sync_copyfrom(value)
+            return
         found = _slices(key, shape)
         bounds = found and _bounds(found[0], shape)
         if bounds is not None:
@@ -118,20 +131,45 @@ def _setitem(self, key, value):
     _originals["__setitem__"](self, key, value)
 
 
+def _reshape(self, *shape, **kwargs):
+    """MXNet's NDArray.reshape for a shape given alone (no keywords), with its size check done on
+    plain ints: numpy's prod, twice per call, cost more than the reshape itself."""
+    ndarray = _mxnet["ndarray"]
+    if type(self) is ndarray.NDArray and not kwargs and shape:
+        if len(shape) == 1 and isinstance(shape[0], (list, tuple)):
+            shape = shape[0]
+        handle = ndarray.NDArrayHandle()
+        ndarray.check_call(ndarray._LIB.MXNDArrayReshape64(self.handle, len(shape), ndarray.c_array(
+            ctypes.c_int64, shape), False, ctypes.byref(handle)))
+        result = ndarray.NDArray(handle=handle, writable=self.writable)
+        new, old = result.shape, self.shape
+        if type(new) is tuple and type(old) is tuple:
+            same_size = math.prod(new) == math.prod(old)
+        else:   # an unknown shape (None): MXNet's own comparison
+            same_size = np.prod(new) == np.prod(old)
+        if not same_size:
+            raise ValueError('Cannot reshape array of size {} into shape {}'.format(np.prod(old), shape))
+        return result
+    return _originals["reshape"](self, *shape, **kwargs)
+
+
+_FASTER = {"__getitem__": _getitem, "__setitem__": _setitem, "reshape": _reshape}
+
+
 def install():
     """Use the faster paths in this process (once; forks inherit them)."""
     from mxnet.base import numeric_types
     from mxnet.ndarray import ndarray
-    from mxnet.ndarray.ndarray import NDArray
     if _originals:
         return
     _mxnet.update(ndarray=ndarray, numeric_types=numeric_types)
-    _originals["__getitem__"], _originals["__setitem__"] = NDArray.__getitem__, NDArray.__setitem__
-    NDArray.__getitem__, NDArray.__setitem__ = _getitem, _setitem
+    for name, faster in _FASTER.items():
+        _originals[name] = getattr(ndarray.NDArray, name)
+        setattr(ndarray.NDArray, name, faster)
 
 
 def uninstall():
-    """MXNet's own indexing again (for tests)."""
+    """MXNet's own methods again (for tests)."""
     from mxnet.ndarray.ndarray import NDArray
-    if _originals:
-        NDArray.__getitem__, NDArray.__setitem__ = _originals.pop("__getitem__"), _originals.pop("__setitem__")
+    for name in list(_originals):
+        setattr(NDArray, name, _originals.pop(name))

@@ -71,6 +71,43 @@ def shares_memory(array, view):
 def test_the_faster_paths_are_installed():
     assert nd.NDArray.__getitem__ is fast_indexing._getitem
     assert nd.NDArray.__setitem__ is fast_indexing._setitem
+    assert nd.NDArray.reshape is fast_indexing._reshape
+
+
+def test_reshaping_gives_what_mxnet_gives():
+    mxnet_reshape = fast_indexing._originals["reshape"]
+    X = nd.array(np.arange(24, dtype=np.float32).reshape(2, 3, 4))
+    shapes = [((24,),), ((4, 6),), ([3, 8],), (6, 4), ((-1,),), ((0, -1),), ((-2,),), ((-3, 4),),
+              ((-4, 1, 2, -2),), ((2, -1, 2),), ((5, 5),), ((7,),), ((25,),), ((0, 0, 0, 0),), ((),),
+              ((2.0, 12),), (([2, 3], 4),), ((np.int64(4), 6),)]
+    for args in shapes:
+        mine, my_error = outcome(lambda: X.reshape(*args))
+        theirs, their_error = outcome(lambda: mxnet_reshape(X, *args))
+        assert my_error == their_error, args
+        if theirs is not None:
+            same_array(mine, theirs)
+            assert shares_memory(X, mine) and shares_memory(X, theirs)
+    for kwargs in ({"shape": (4, 6)}, {"shape": (4, 6), "reverse": True}, {"bad": 1}):
+        mine, my_error = outcome(lambda: X.reshape(**kwargs))
+        theirs, their_error = outcome(lambda: mxnet_reshape(X, **kwargs))
+        assert my_error == their_error and (theirs is None or mine.shape == theirs.shape)
+    assert nd.ones((1,)).reshape(()).shape == mxnet_reshape(nd.ones((1,)), ()).shape
+    read_only = mxnet_reshape(X, (24,))
+    read_only.writable = False
+    assert read_only.reshape((4, 6)).writable is mxnet_reshape(read_only, (4, 6)).writable is False
+
+
+def test_copying_a_numpy_array_in_gives_what_mxnet_gives():
+    for dtype in ("float32", "float64", "int32"):
+        for value in (np.arange(6.0).reshape(2, 3) / 7, np.arange(6).reshape(2, 3), np.ones((1, 3)),
+                      np.ones((3, 2)), np.float64(4.5), np.ones((2, 3), dtype=np.float16)):
+            mine, theirs = nd.zeros((2, 3), dtype=dtype), nd.zeros((2, 3), dtype=dtype)
+            _, my_error = outcome(lambda: mine.__setitem__(slice(None), value))
+            _, their_error = outcome(lambda: mxnet_setitem(theirs, slice(None), value))
+            assert my_error == their_error
+            same_array(mine, theirs)
+    X = nd.array(np.arange(6.0).reshape(2, 3))   # nd.array goes through it
+    assert X.dtype == np.float32 and X.asnumpy().tolist() == [[0, 1, 2], [3, 4, 5]]
 
 
 @pytest.mark.parametrize("shape, sample", [((4,), None), ((4, 3), 2000), ((2, 3, 2), 2000)])

@@ -65,7 +65,7 @@ def _bounds(slices, shape):
 def _contiguous(bounds, shape):
     """MXNet's rule (NDArray._basic_indexing_slice_is_contiguous) for step-less, non-empty slices:
     from the last axis back, once an axis takes a proper subset, every axis before it takes one
-    element. A contiguous selection is a view sharing the array's memory: MXNet's code makes it."""
+    element. A contiguous selection is a view sharing the array's memory (_view)."""
     lengths = [end - begin for begin, end in bounds]
     total = 1
     for length in lengths:
@@ -96,13 +96,34 @@ def _getitem(self, key):
         if found is not None:
             slices, int_axes = found
             bounds = _bounds(slices, shape)
-            if bounds is not None and not _contiguous(bounds, shape):
+            # (an int per axis: MXNet indexes axis by axis, leave it to MXNet)
+            if bounds is not None and len(int_axes) < len(shape):
+                kept = [end - begin for axis, (begin, end) in enumerate(bounds) if axis not in int_axes]
+                if _contiguous(bounds, shape):
+                    return _view(self, bounds).reshape(kept or [1])
                 sliced = ndarray.op.slice(self, *_as_given(slices))
                 if not int_axes:   # MXNet reshapes it to the shape it has
                     return sliced
-                kept = [end - begin for axis, (begin, end) in enumerate(bounds) if axis not in int_axes]
                 return sliced.reshape(kept or [1])
     return _originals["__getitem__"](self, key)
+
+
+def _view(array, bounds):
+    """MXNet's view of a contiguous selection: the flat array's range, in the selection's shape
+    (NDArray._get_nd_basic_indexing, the same C calls)."""
+    ndarray = _mxnet["ndarray"]
+    flat_begin = flat_end = 0
+    for (begin, end), n in zip(bounds, array.shape):
+        flat_begin, flat_end = flat_begin * n + begin, flat_end * n + end - 1
+    handle = ndarray.NDArrayHandle()
+    flat = array.reshape(-1)
+    if ndarray._int64_enabled():
+        ndarray.check_call(ndarray._LIB.MXNDArraySlice64(flat.handle, ctypes.c_int64(flat_begin),
+                                                         ctypes.c_int64(flat_end + 1), ctypes.byref(handle)))
+    else:
+        ndarray.check_call(ndarray._LIB.MXNDArraySlice(flat.handle, ctypes.c_uint32(flat_begin),
+                                                       ctypes.c_uint32(flat_end + 1), ctypes.byref(handle)))
+    return ndarray.NDArray(handle=handle, writable=array.writable).reshape([end - begin for begin, end in bounds])
 
 
 def _setitem(self, key, value):

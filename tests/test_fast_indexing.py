@@ -1,6 +1,8 @@
-"""The grader's faster NDArray indexing (grader/fast_indexing.py) gives what MXNet's own code gives:
-the same values, shapes and dtypes, the same sharing of memory (a view or a copy), the same
-gradients and the same errors, on every key of small arrays, including the keys it leaves to MXNet."""
+"""The grader's faster NDArray indexing and reshaping (grader/fast_indexing.py) give what MXNet's own
+code gives: the same values, shapes and dtypes, the same sharing of memory (a view or a copy) and
+writability, the same gradients and the same errors, on every key of small arrays (a fixed sample
+of them for the larger ones), including the keys left to MXNet. The comparisons check that the
+faster paths, not only MXNet's, were exercised."""
 import itertools
 
 import numpy as np

@@ -313,11 +313,19 @@ def _execute(notebook, folder, chapter_folder, python, scratch):
 def _visible_check_outputs(notebook):
     """{check id: the text of its cell's outputs} of the graded cells that call a visible check
     (the hidden ones are not in a student's notebook)."""
-    def text(output):
-        if output.get("output_type") == "error":
-            return f"{output['ename']}: {output['evalue']}"
-        return output.get("text", "")
-    return {check_id: "\n".join(text(o) for o in c.get("outputs", []))
+    def text(cell):
+        # One print can reach the notebook as two stream outputs (the kernel flushes its output
+        # on a timer, here between the text and its newline): a stream's consecutive parts are joined.
+        parts = []
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                parts.append((None, f"{output['ename']}: {output['evalue']}"))
+            elif output.get("output_type") == "stream" and parts and parts[-1][0] == output["name"]:
+                parts[-1] = (output["name"], parts[-1][1] + output["text"])
+            else:
+                parts.append((output.get("name"), output.get("text", "")))
+        return "\n".join(part for _, part in parts)
+    return {check_id: text(c)
             for c in notebook.cells if course.nbgrader_meta(c).get("grade") for check_id in course.check_ids(c)}
 
 

@@ -24,7 +24,7 @@ import numpy as np
 
 _WHOLE = slice(None)
 _originals = {}
-_mxnet = {}   # set by install(): MXNet's ndarray module and numeric types, looked up once
+_mxnet = {}   # set by install(): MXNet's ndarray module, numeric types and is_recording, looked up once
 
 
 def _slices(key, shape):
@@ -102,8 +102,8 @@ def _getitem(self, key):
                 if _contiguous(bounds, shape):
                     return _view(self, bounds).reshape(kept or [1])
                 sliced = ndarray.op.slice(self, *_as_given(slices))
-                if not int_axes:   # MXNet reshapes it to the shape it has
-                    return sliced
+                if not int_axes and not _mxnet["is_recording"]():
+                    return sliced   # MXNet reshapes it to the shape it has: a node of the graph, if recorded
                 return sliced.reshape(kept or [1])
     return _originals["__getitem__"](self, key)
 
@@ -179,11 +179,12 @@ _FASTER = {"__getitem__": _getitem, "__setitem__": _setitem, "reshape": _reshape
 
 def install():
     """Use the faster paths in this process (once; forks inherit them)."""
+    from mxnet.autograd import is_recording
     from mxnet.base import numeric_types
     from mxnet.ndarray import ndarray
     if _originals:
         return
-    _mxnet.update(ndarray=ndarray, numeric_types=numeric_types)
+    _mxnet.update(ndarray=ndarray, numeric_types=numeric_types, is_recording=is_recording)
     for name, faster in _FASTER.items():
         _originals[name] = getattr(ndarray.NDArray, name)
         setattr(ndarray.NDArray, name, faster)

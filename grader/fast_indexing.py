@@ -100,7 +100,7 @@ def _getitem(self, key):
             if bounds is not None and len(int_axes) < len(shape):
                 kept = [end - begin for axis, (begin, end) in enumerate(bounds) if axis not in int_axes]
                 if _contiguous(bounds, shape):
-                    return _view(self, bounds).reshape(kept or [1])
+                    return _view(self, bounds, shape).reshape(kept or [1])
                 sliced = ndarray.op.slice(self, *_as_given(slices))
                 if not int_axes and not _mxnet["is_recording"]():
                     return sliced   # MXNet reshapes it to the shape it has: a node of the graph, if recorded
@@ -108,12 +108,12 @@ def _getitem(self, key):
     return _originals["__getitem__"](self, key)
 
 
-def _view(array, bounds):
-    """MXNet's view of a contiguous selection: the flat array's range, in the selection's shape
-    (NDArray._get_nd_basic_indexing, the same C calls)."""
+def _view(array, bounds, shape):
+    """MXNet's view of a contiguous selection of ``array`` (of ``shape``): the flat array's range,
+    in the selection's shape (NDArray._get_nd_basic_indexing, the same C calls)."""
     ndarray = _mxnet["ndarray"]
     flat_begin = flat_end = 0
-    for (begin, end), n in zip(bounds, array.shape):
+    for (begin, end), n in zip(bounds, shape):
         flat_begin, flat_end = flat_begin * n + begin, flat_end * n + end - 1
     handle = ndarray.NDArrayHandle()
     flat = array.reshape(-1)

@@ -168,13 +168,13 @@ def test_writing_any_key_gives_what_mxnet_gives(shape, sample):
     assert fast_ones >= 50
 
 
-def test_an_integer_array_and_views_are_left_to_mxnet_and_still_right():
+def test_an_integer_array_takes_a_scalar_and_a_view_writes_through():
     Y = nd.zeros((3, 4), dtype="int32")
     Y[1:3, 0:2] = 7.9
     expected = np.zeros((3, 4), dtype=np.int32)
     expected[1:3, 0:2] = 7
     np.testing.assert_array_equal(Y.asnumpy(), expected)
-    row = Y[1:2, :]   # contiguous: MXNet's view
+    row = Y[1:2, :]   # contiguous: a view
     row[:] = 1
     assert Y.asnumpy()[1].tolist() == [1, 1, 1, 1]
 
